@@ -1,0 +1,11 @@
+//! Identity machinery: tokens, passwords, the `Viewer` of a request and the policy
+//! (who may do what). Every resolver asks `policy` before it reads or writes.
+
+pub mod password;
+pub mod policy;
+pub mod token;
+pub mod viewer;
+
+pub use policy::Policy;
+pub use token::TokenKeys;
+pub use viewer::{Principal, Viewer};

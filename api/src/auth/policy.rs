@@ -1,0 +1,181 @@
+//! The policy: the one place that decides who may read or change what.
+//!
+//! Resolvers never compare roles or tenants themselves; they ask the policy. A
+//! refusal to read is reported as `NOT_FOUND`, so that nobody learns that an
+//! object of another family or tenant exists.
+
+use entity::user_account::Role;
+use uuid::Uuid;
+
+use super::Principal;
+use crate::error::{AppError, AppResult};
+
+/// Something a viewer may want to read, described by what the policy needs to know.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource {
+    /// A tenant (municipality).
+    Tenant { id: Uuid },
+    /// An organisation (agency) in a tenant.
+    Organisation { tenant_id: Uuid },
+    /// A user account.
+    User {
+        id: Uuid,
+        tenant_id: Uuid,
+        role: Role,
+    },
+    /// A signed-in device of a user.
+    Session { user_id: Uuid },
+}
+
+/// Authorization decisions. Stateless; every check is a pure function of the
+/// principal and the resource, so it is unit-tested exhaustively.
+pub struct Policy;
+
+impl Policy {
+    /// Whether `principal` may read `resource`.
+    pub fn can_read(principal: &Principal, resource: Resource) -> bool {
+        match resource {
+            Resource::Tenant { id } => principal.tenant_id == id,
+            Resource::Organisation { tenant_id } => principal.tenant_id == tenant_id,
+            Resource::User {
+                id,
+                tenant_id,
+                role,
+            } => {
+                if principal.user_id == id {
+                    return true;
+                }
+                if principal.tenant_id != tenant_id {
+                    return false;
+                }
+                // Staff may see who their colleagues are; who may see family
+                // members comes from their relation to a case (cases issue).
+                is_staff(principal.role) && is_staff(role)
+            }
+            Resource::Session { user_id } => principal.user_id == user_id,
+        }
+    }
+
+    /// `Ok` when `principal` may read `resource`, `NOT_FOUND` otherwise.
+    pub fn ensure_read(
+        principal: &Principal,
+        resource: Resource,
+        what: &'static str,
+    ) -> AppResult<()> {
+        if Self::can_read(principal, resource) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(what))
+        }
+    }
+}
+
+/// Whether a role belongs to the municipality's or an agency's staff (not a family).
+pub fn is_staff(role: Role) -> bool {
+    !matches!(
+        role,
+        Role::Guardian | Role::YoungPerson | Role::NetworkMember
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    fn principal(role: Role, tenant_id: Uuid) -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            tenant_id,
+            organisation_id: None,
+            role,
+            session_id: Uuid::now_v7(),
+        }
+    }
+
+    #[test]
+    fn nobody_reads_another_tenant() {
+        let ours = Uuid::now_v7();
+        let theirs = Uuid::now_v7();
+        for role in Role::iter() {
+            let p = principal(role, ours);
+            assert!(!Policy::can_read(&p, Resource::Tenant { id: theirs }));
+            assert!(!Policy::can_read(
+                &p,
+                Resource::Organisation { tenant_id: theirs }
+            ));
+            for other_role in Role::iter() {
+                assert!(!Policy::can_read(
+                    &p,
+                    Resource::User {
+                        id: Uuid::now_v7(),
+                        tenant_id: theirs,
+                        role: other_role
+                    }
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn family_members_see_only_themselves_among_users() {
+        let tenant = Uuid::now_v7();
+        for role in [Role::Guardian, Role::YoungPerson, Role::NetworkMember] {
+            let p = principal(role, tenant);
+            assert!(Policy::can_read(
+                &p,
+                Resource::User {
+                    id: p.user_id,
+                    tenant_id: tenant,
+                    role
+                }
+            ));
+            for other_role in Role::iter() {
+                assert!(!Policy::can_read(
+                    &p,
+                    Resource::User {
+                        id: Uuid::now_v7(),
+                        tenant_id: tenant,
+                        role: other_role
+                    }
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn staff_see_colleagues_but_not_family_accounts() {
+        let tenant = Uuid::now_v7();
+        let p = principal(Role::Caseworker, tenant);
+        let colleague = Resource::User {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            role: Role::TeamLead,
+        };
+        let guardian = Resource::User {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            role: Role::Guardian,
+        };
+        assert!(Policy::can_read(&p, colleague));
+        assert!(!Policy::can_read(&p, guardian));
+    }
+
+    #[test]
+    fn sessions_are_private_to_their_user() {
+        let tenant = Uuid::now_v7();
+        for role in Role::iter() {
+            let p = principal(role, tenant);
+            assert!(Policy::can_read(
+                &p,
+                Resource::Session { user_id: p.user_id }
+            ));
+            assert!(!Policy::can_read(
+                &p,
+                Resource::Session {
+                    user_id: Uuid::now_v7()
+                }
+            ));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Configuration: one struct, read from environment variables, each also a flag.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The command line of the `api` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "api",
+    version,
+    about = "GraphQL API for child and family social services"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does; `serve` when none is given.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP and WebSocket server (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to standard output.
+    ExportSchema,
+    /// Load the demo municipality (idempotent) and exit.
+    SeedDemo,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Default, Clone, Args)]
+pub struct ServeArgs {
+    /// Load the demo municipality before serving (idempotent).
+    #[arg(long, env = "DEMO", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub demo: bool,
+    /// Do not apply pending migrations at start; fail readiness instead.
+    #[arg(long, env = "NO_MIGRATE", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub no_migrate: bool,
+}
+
+/// Development or production: production refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Generated signing key, GraphiQL on.
+    Development,
+    /// Signing key must be given, GraphiQL off unless asked for.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting of the server. Each field is an environment variable and a flag.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// `development` or `production`.
+    #[arg(
+        long,
+        env = "APP_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub app_env: Environment,
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    /// Default: a SQLite file `app.db` under DATA_DIR.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Maximum pooled database connections (default: 1 for SQLite, 10 for PostgreSQL).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: Option<u32>,
+    /// Folder for the SQLite database and the development signing key; created if missing.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port (the chosen address is logged).
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind_addr: SocketAddr,
+    /// `text` or `json`.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Serve GraphiQL on `GET /graphql` (default: on in development, off in production).
+    #[arg(long, env = "GRAPHIQL", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub graphiql: Option<bool>,
+    /// Base64 of at least 32 random bytes used to sign access tokens. Required in
+    /// production; in development it is generated once and kept in DATA_DIR.
+    #[arg(long, env = "TOKEN_SIGNING_KEY", global = true, hide_env_values = true)]
+    pub token_signing_key: Option<String>,
+    /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C.
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_SECONDS",
+        default_value = "10",
+        global = true
+    )]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Config {
+    /// Whether GraphiQL is served, after applying the environment's default.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql
+            .unwrap_or(self.app_env == Environment::Development)
+    }
+
+    /// A configuration for tests and embedding: SQLite under `data_dir`, port 0.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            app_env: Environment::Development,
+            database_url: None,
+            database_max_connections: None,
+            data_dir: data_dir.into(),
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log_format: LogFormat::Text,
+            graphiql: None,
+            token_signing_key: None,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}

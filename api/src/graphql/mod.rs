@@ -1,0 +1,115 @@
+//! Schema assembly: the roots merge each capability's query and mutation objects.
+
+pub mod loaders;
+pub mod node;
+pub mod telemetry;
+pub mod user_error;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{TokenKeys, Viewer},
+    identity::{IdentityMutation, IdentityQuery},
+};
+
+pub use node::{GlobalId, Node, NodeQuery};
+pub use user_error::{UserError, UserErrorCode};
+
+/// Longest accepted selection depth; deep enough for every screen of the app.
+pub const MAX_DEPTH: usize = 15;
+/// Highest accepted query complexity (one point per field by default).
+pub const MAX_COMPLEXITY: usize = 1000;
+
+/// What every resolver may use: the database and the token keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: Arc<TokenKeys>,
+}
+
+/// Facts about the HTTP request or WebSocket connection a resolver may need.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    /// The id returned in `x-request-id` and logged with every line of the request.
+    pub request_id: String,
+    /// The client's `User-Agent`, used to label a new session's device.
+    pub user_agent: Option<String>,
+}
+
+/// The query root.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(NodeQuery, IdentityQuery);
+
+/// The mutation root.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(IdentityMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema; without state it can only be printed (`export-schema`).
+pub fn build_schema(state: Option<AppState>) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(telemetry::OperationName);
+    if let Some(state) = state {
+        builder = builder
+            .data(loaders::organisation_loader(state.db.clone()))
+            .data(state);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, exactly as `api export-schema` prints it and
+/// `schema.graphql` holds it.
+pub fn export_sdl() -> String {
+    build_schema(None).sdl()
+}
+
+/// Context accessors shared by resolvers.
+pub trait ContextExt {
+    /// The application state.
+    fn state(&self) -> &AppState;
+    /// Who is asking; anonymous when the request carried no token.
+    fn viewer(&self) -> &Viewer;
+    /// Request facts (id, user agent).
+    fn request_meta(&self) -> RequestMeta;
+    /// The organisation loader.
+    fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader>;
+}
+
+static ANONYMOUS: Viewer = Viewer::Anonymous;
+
+impl ContextExt for Context<'_> {
+    #[allow(clippy::expect_used)]
+    fn state(&self) -> &AppState {
+        // Inserted by `build_schema` for every executable schema; only the
+        // export-only schema lacks it, and that one never executes.
+        self.data::<AppState>()
+            .expect("AppState is in the schema data")
+    }
+
+    fn viewer(&self) -> &Viewer {
+        self.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+    }
+
+    fn request_meta(&self) -> RequestMeta {
+        self.data_opt::<RequestMeta>().cloned().unwrap_or_default()
+    }
+
+    #[allow(clippy::expect_used)]
+    fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader> {
+        self.data::<DataLoader<loaders::OrganisationLoader>>()
+            .expect("loaders are in the schema data")
+    }
+}

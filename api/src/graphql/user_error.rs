@@ -1,0 +1,52 @@
+//! `UserError`: a problem the user can fix, returned in a payload's `userErrors`.
+//! When a payload has one, the mutation changed nothing.
+
+use async_graphql::{Enum, SimpleObject};
+
+/// What kind of problem a `UserError` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum UserErrorCode {
+    /// The e-mail address and password do not match an account. Deliberately the
+    /// same for an unknown account and a wrong password.
+    InvalidCredentials,
+    /// A required value is missing or blank.
+    Required,
+    /// A value is shorter than allowed.
+    TooShort,
+    /// A value is longer than allowed.
+    TooLong,
+    /// A value is malformed (for example an e-mail address without `@`).
+    InvalidFormat,
+}
+
+/// A problem with the input that the user can fix; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, SimpleObject)]
+pub struct UserError {
+    /// Machine-readable kind of problem.
+    pub code: UserErrorCode,
+    /// A readable explanation, fit to show to the user.
+    pub message: String,
+    /// Path to the input field at fault, e.g. `["input", "email"]`; null when the
+    /// problem is not tied to one field.
+    pub field: Option<Vec<String>>,
+}
+
+impl UserError {
+    /// A user error on one input field (the path starts with `input`).
+    pub fn on_field(code: UserErrorCode, field: &str, message: impl Into<String>) -> Self {
+        UserError {
+            code,
+            message: message.into(),
+            field: Some(vec!["input".to_owned(), field.to_owned()]),
+        }
+    }
+
+    /// A user error not tied to one field.
+    pub fn general(code: UserErrorCode, message: impl Into<String>) -> Self {
+        UserError {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! GraphQL API backend for child and family social services.
+//!
+//! `Application::build(config)` opens the database, applies migrations and binds
+//! the port; `run_until_stopped` serves until SIGTERM or Ctrl-C.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod identity;
+pub mod server;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::{Config, ServeArgs};
+pub use startup::{Application, ShutdownHandle};

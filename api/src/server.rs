@@ -1,0 +1,337 @@
+//! HTTP routes: GraphQL over POST, GraphiQL, GraphQL over WebSocket, health checks,
+//! and the request span that gives every request an id.
+
+use std::time::{Duration, Instant};
+
+use async_graphql::{ErrorExtensionValues, Response as GqlResponse, Value, http::GraphiQLSource};
+use async_graphql_poem::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
+use futures_util::{SinkExt, StreamExt};
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler,
+    http::{HeaderValue, StatusCode, header},
+    web::{
+        Data, Html, Json,
+        websocket::{Message, WebSocket},
+    },
+};
+use serde_json::json;
+use tokio::sync::watch;
+use tracing::{Instrument, field};
+use uuid::Uuid;
+
+use crate::{
+    auth::viewer::{Viewer, bearer_token, resolve_viewer},
+    db,
+    error::{AppError, code},
+    graphql::{AppSchema, AppState, RequestMeta},
+};
+
+/// The response header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// How long a WebSocket may stay silent before the server closes it.
+const WS_KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// The request id of the request being served (set by `request_span`).
+#[derive(Debug, Clone)]
+struct RequestId(String);
+
+/// Everything the routes need.
+#[derive(Clone)]
+pub struct RouteState {
+    pub schema: AppSchema,
+    pub state: AppState,
+    pub graphiql: bool,
+    /// Becomes `true` when the server starts shutting down.
+    pub shutting_down: watch::Receiver<bool>,
+}
+
+/// Builds the application's routes.
+pub fn routes(route_state: RouteState) -> impl Endpoint {
+    Route::new()
+        .at("/graphql", get(graphiql).post(graphql_http))
+        .at("/graphql/ws", get(graphql_ws))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .data(route_state)
+        .around(|endpoint, request| request_span(endpoint, request))
+}
+
+/// One span per request with its id, method, path, GraphQL operation name,
+/// status, outcome and duration. Never logs bodies, variables or tokens.
+async fn request_span<E: Endpoint>(endpoint: E, mut request: Request) -> poem::Result<Response> {
+    let request_id = Uuid::now_v7().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        operation = field::Empty,
+        outcome = field::Empty,
+        status = field::Empty,
+        duration_us = field::Empty,
+    );
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
+    let started = Instant::now();
+    let result = endpoint.call(request).instrument(span.clone()).await;
+    let mut response = match result {
+        Ok(output) => output.into_response(),
+        Err(error) => error.into_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    span.record("status", response.status().as_u16());
+    span.record(
+        "duration_us",
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
+    span.in_scope(|| tracing::info!("request finished"));
+    Ok(response)
+}
+
+#[handler]
+fn graphiql(Data(route_state): Data<&RouteState>) -> Response {
+    if !route_state.graphiql {
+        return (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is turned off (GRAPHIQL=false)",
+        )
+            .into_response();
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Family services API")
+            .finish(),
+    )
+    .into_response()
+}
+
+#[handler]
+async fn graphql_http(
+    Data(route_state): Data<&RouteState>,
+    request: &Request,
+    GraphQLRequest(gql_request): GraphQLRequest,
+) -> Json<GqlResponse> {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let span = tracing::Span::current();
+
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let state = &route_state.state;
+    let viewer = match resolve_viewer(&state.db, &state.keys, bearer_token(authorization)).await {
+        Ok(viewer) => viewer,
+        Err(error) => {
+            let response = GqlResponse::from_errors(vec![
+                async_graphql::Error::from(error).into_server_error(Default::default()),
+            ]);
+            return Json(finish_response(response, &request_id));
+        }
+    };
+    let meta = RequestMeta {
+        request_id: request_id.clone(),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let response = route_state
+        .schema
+        .execute(gql_request.data(viewer).data(meta))
+        .await;
+    let response = finish_response(response, &request_id);
+    span.record(
+        "outcome",
+        if response.errors.is_empty() {
+            "ok"
+        } else {
+            "error"
+        },
+    );
+    Json(response)
+}
+
+/// Gives every error an `extensions.code` and INTERNAL errors the request id.
+/// Errors raised by the GraphQL engine itself (syntax, validation, unknown
+/// fields, argument coercion) are the client's to fix: `BAD_USER_INPUT`.
+pub fn finish_response(mut response: GqlResponse, request_id: &str) -> GqlResponse {
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        let code = match extensions.get("code") {
+            Some(Value::String(code)) => code.clone(),
+            _ => {
+                extensions.set("code", code::BAD_USER_INPUT);
+                code::BAD_USER_INPUT.to_owned()
+            }
+        };
+        if code == code::INTERNAL {
+            extensions.set("requestId", request_id);
+        }
+    }
+    response
+}
+
+#[handler]
+async fn graphql_ws(
+    Data(route_state): Data<&RouteState>,
+    request: &Request,
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+) -> impl IntoResponse {
+    let route_state = route_state.clone();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    websocket
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let span = tracing::info_span!("websocket", request_id = %request_id);
+            async move {
+                let state = route_state.state.clone();
+                let mut shutting_down = route_state.shutting_down.clone();
+                let (mut sink, stream) = socket.split();
+                // Ending the incoming stream at shutdown ends the GraphQL session;
+                // the close frame is sent below.
+                let shutdown = async move {
+                    let _ = shutting_down.wait_for(|down| *down).await;
+                };
+                let stream = stream.take_until(shutdown);
+                let meta = RequestMeta {
+                    request_id,
+                    user_agent,
+                };
+                GraphQLWebSocket::new_with_pair(
+                    &mut sink,
+                    stream,
+                    route_state.schema.clone(),
+                    protocol,
+                )
+                .keepalive_timeout(WS_KEEPALIVE)
+                .on_connection_init(move |payload| async move {
+                    let token = connection_init_token(&payload);
+                    let viewer = resolve_viewer(&state.db, &state.keys, token.as_deref())
+                        .await
+                        .map_err(async_graphql::Error::from)?;
+                    if viewer == Viewer::InvalidToken {
+                        return Err(AppError::Unauthenticated(
+                            "the access token is expired or revoked",
+                        )
+                        .into());
+                    }
+                    let mut data = async_graphql::Data::default();
+                    data.insert(viewer);
+                    data.insert(meta);
+                    Ok(data)
+                })
+                .serve()
+                .await;
+                if *route_state.shutting_down.borrow() {
+                    let _ = sink
+                        .send(Message::close_with(1001u16, "server shutting down"))
+                        .await;
+                }
+                let _ = sink.close().await;
+                tracing::info!("websocket closed");
+            }
+            .instrument(span)
+        })
+}
+
+/// The access token from a `connection_init` payload: `{"accessToken": "…"}` or
+/// `{"Authorization": "Bearer …"}` (either case).
+fn connection_init_token(payload: &serde_json::Value) -> Option<String> {
+    if let Some(token) = payload.get("accessToken").and_then(|v| v.as_str()) {
+        return Some(token.to_owned());
+    }
+    let header = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(|v| v.as_str());
+    bearer_token(header).map(str::to_owned)
+}
+
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+#[handler]
+async fn readyz(Data(route_state): Data<&RouteState>) -> Response {
+    match db::readiness(&route_state.state.db).await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(reason) => {
+            tracing::warn!(reason, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": reason })),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_init_accepts_access_token_or_authorization_header() {
+        assert_eq!(
+            connection_init_token(&json!({"accessToken": "abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            connection_init_token(&json!({"Authorization": "Bearer abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(connection_init_token(&json!({})), None);
+    }
+
+    #[test]
+    fn engine_errors_get_bad_user_input_and_internal_errors_the_request_id() {
+        let response = GqlResponse::from_errors(vec![
+            async_graphql::ServerError::new("Unknown field \"x\"", None),
+            async_graphql::Error::from(AppError::Internal("boom".into()))
+                .into_server_error(Default::default()),
+        ]);
+        let response = finish_response(response, "req-1");
+        let codes: Vec<_> = response
+            .errors
+            .iter()
+            .map(|e| e.extensions.as_ref().and_then(|x| x.get("code")).cloned())
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                Some(Value::from("BAD_USER_INPUT")),
+                Some(Value::from("INTERNAL"))
+            ]
+        );
+        let request_id = response.errors[1]
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("requestId"))
+            .cloned();
+        assert_eq!(request_id, Some(Value::from("req-1")));
+        assert_eq!(response.errors[1].message, "internal error");
+    }
+}

@@ -1,0 +1,160 @@
+//! `Application`: the server, built from a `Config`, bound to its port, ready to run.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    Endpoint, EndpointExt, Response, Server,
+    endpoint::BoxEndpoint,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+};
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+
+use crate::{
+    auth::TokenKeys,
+    config::{Config, ServeArgs},
+    db, demo,
+    graphql::{AppState, build_schema},
+    server::{RouteState, routes},
+};
+
+/// A built server: database open and migrated, port bound, not yet serving.
+pub struct Application {
+    local_addr: SocketAddr,
+    acceptor: TcpAcceptor,
+    endpoint: BoxEndpoint<'static, Response>,
+    shutdown: watch::Sender<bool>,
+    grace: Duration,
+    db: DatabaseConnection,
+}
+
+/// Asks a running `Application` to shut down gracefully.
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    /// Starts the graceful shutdown: stop accepting, finish in-flight requests,
+    /// close WebSockets with a close frame.
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Application {
+    /// Opens the database, applies migrations (unless `--no-migrate`), seeds the
+    /// demo data when asked, loads the signing key and binds the port.
+    pub async fn build(config: &Config, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let db = db::connect(config).await?;
+        if !serve.no_migrate {
+            db::migrate(&db).await?;
+        }
+        if serve.demo {
+            let report = demo::seed(&db).await.context("loading the demo data")?;
+            tracing::info!(?report, "demo data loaded");
+        }
+        let keys = Arc::new(TokenKeys::load(config)?);
+        let state = AppState {
+            db: db.clone(),
+            keys,
+        };
+        let schema = build_schema(Some(state.clone()));
+        let acceptor = TcpListener::bind(config.bind_addr)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("BIND_ADDR {} cannot be bound", config.bind_addr))?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .context("BIND_ADDR: the bound address is unknown")?;
+        let (shutdown, shutting_down) = watch::channel(false);
+        let endpoint = routes(RouteState {
+            schema,
+            state,
+            graphiql: config.graphiql_enabled(),
+            shutting_down,
+        })
+        .map_to_response()
+        .boxed();
+        Ok(Application {
+            local_addr,
+            acceptor,
+            endpoint,
+            shutdown,
+            grace: Duration::from_secs(config.shutdown_grace_seconds),
+            db,
+        })
+    }
+
+    /// The address the server listens on (the real port when BIND_ADDR asked for 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The database connection the server uses.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (or a `ShutdownHandle`), then shuts down
+    /// gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(os_shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes or a `ShutdownHandle` fires.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr, "listening on http://{}/graphql", self.local_addr);
+        let sender = self.shutdown.clone();
+        let mut requested = self.shutdown.subscribe();
+        let stop = async move {
+            tokio::select! {
+                () = signal => {}
+                _ = requested.wait_for(|down| *down) => {}
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = sender.send(true);
+        };
+        let endpoint = self.endpoint;
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(endpoint, stop, Some(self.grace))
+            .await
+            .context("the server stopped with an error")?;
+        self.db.close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn os_shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Keeps `Endpoint` in scope for `boxed()`.
+#[allow(dead_code)]
+fn _assert_endpoint<E: Endpoint>(_: E) {}
