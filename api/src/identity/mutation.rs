@@ -16,7 +16,12 @@ pub struct IdentityMutation;
 impl IdentityMutation {
     /// Signs in with e-mail and password and opens a session for this device.
     /// A wrong e-mail or password gives the user error `INVALID_CREDENTIALS`.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "E-mail address, password and an optional device label.")]
+        input: LoginInput,
+    ) -> Result<LoginPayload> {
         let state = ctx.state();
         let meta = ctx.request_meta();
         let device_label = input.device_label.as_deref().or(meta.user_agent.as_deref());

@@ -74,6 +74,7 @@ impl From<tenant::Model> for Tenant {
     }
 }
 
+/// A municipality's social services: the data controller. No data crosses tenants.
 #[Object]
 impl Tenant {
     /// Globally unique, opaque id.
@@ -102,6 +103,7 @@ impl From<organisation::Model> for Organisation {
     }
 }
 
+/// An agency inside a tenant's area: social services, a school, child psychiatry, …
 #[Object]
 impl Organisation {
     /// Globally unique, opaque id.
@@ -129,6 +131,7 @@ impl From<user_account::Model> for User {
     }
 }
 
+/// A person who can sign in.
 #[Object]
 impl User {
     /// Globally unique, opaque id.
@@ -186,6 +189,7 @@ impl Session {
     }
 }
 
+/// A signed-in device of the viewer.
 #[Object]
 impl Session {
     /// Globally unique, opaque id; pass it to `revokeSession` to sign that device out.
@@ -225,6 +229,7 @@ pub struct Viewer {
     pub principal: Principal,
 }
 
+/// The signed-in user and what belongs to their sign-in.
 #[Object(name = "Viewer")]
 impl Viewer {
     /// The signed-in user.

@@ -1,0 +1,9 @@
+//! The integration suite: one binary (fast to link), one module per capability.
+//! Every test starts a real server and talks HTTP or WebSocket to it.
+
+mod authorization_matrix;
+mod foundation;
+mod identity;
+mod lifecycle;
+mod schema;
+mod websocket;
