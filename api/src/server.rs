@@ -53,7 +53,7 @@ pub fn routes(route_state: RouteState) -> impl Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(route_state)
-        .around(|endpoint, request| request_span(endpoint, request))
+        .around(request_span)
 }
 
 /// One span per request with its id, method, path, GraphQL operation name,

@@ -1,6 +1,8 @@
 //! Helpers of the integration suite: a real server per test, on its own database,
 //! on SQLite and (when `TEST_POSTGRES_URL` is set) on PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 pub mod process;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};

@@ -1,6 +1,8 @@
 //! The integration suite: one binary (fast to link), one module per capability.
 //! Every test starts a real server and talks HTTP or WebSocket to it.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 mod authorization_matrix;
 mod foundation;
 mod identity;
