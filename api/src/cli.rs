@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, error::ErrorKind};
 
 use crate::{
+    audit,
     config::{Cli, Command, Config, ServeArgs},
-    db, demo, graphql,
+    db, demo, graphql, identity,
     startup::Application,
     telemetry,
 };
@@ -70,6 +71,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => seed_demo(&config).await,
+        Command::Bootstrap(args) => {
+            telemetry::init(config.log_format);
+            let db = db::connect(&config).await?;
+            db::migrate(&db).await?;
+            let (tenant, code) = identity::service::bootstrap(
+                &db,
+                &args.tenant,
+                &args.time_zone,
+                &args.admin_email,
+                &args.admin_name,
+            )
+            .await?;
+            // The code goes to standard output only, never into a log.
+            eprintln!(
+                "tenant \"{}\" created; give the admin this one-time invitation code (valid {} days), to redeem with acceptInvitation:",
+                tenant.name,
+                identity::service::DEFAULT_INVITATION_DAYS
+            );
+            println!("{code}");
+            Ok(())
+        }
+        Command::VerifyAudit => {
+            telemetry::init(config.log_format);
+            let db = db::connect(&config).await?;
+            let report = audit::service::verify(&db).await?;
+            for problem in &report.problems {
+                eprintln!("audit: {problem}");
+            }
+            anyhow::ensure!(
+                report.problems.is_empty(),
+                "the audit trail is broken: {} problem(s) in {} chains, {} entries",
+                report.problems.len(),
+                report.chains,
+                report.events
+            );
+            eprintln!(
+                "audit trail intact: {} chains, {} entries",
+                report.chains, report.events
+            );
+            Ok(())
+        }
     }
 }
 

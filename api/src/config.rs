@@ -29,6 +29,28 @@ pub enum Command {
     ExportSchema,
     /// Load the demo municipality (idempotent) and exit.
     SeedDemo,
+    /// Create a tenant and an invitation for its first admin; prints the
+    /// one-time invitation code.
+    Bootstrap(BootstrapArgs),
+    /// Check the audit trail's hash chains; exits non-zero if one is broken.
+    VerifyAudit,
+}
+
+/// Options of `bootstrap`.
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    /// The municipality's name, e.g. "Exempelby kommun".
+    #[arg(long)]
+    pub tenant: String,
+    /// The first admin's e-mail address.
+    #[arg(long)]
+    pub admin_email: String,
+    /// The first admin's display name.
+    #[arg(long, default_value = "Administrator")]
+    pub admin_name: String,
+    /// The tenant's IANA time zone.
+    #[arg(long, default_value = "Europe/Stockholm")]
+    pub time_zone: String,
 }
 
 /// Options of `serve`.
@@ -102,10 +124,27 @@ pub struct Config {
     /// Serve GraphiQL on `GET /graphql` (default: on in development, off in production).
     #[arg(long, env = "GRAPHIQL", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub graphiql: Option<bool>,
-    /// Base64 of at least 32 random bytes used to sign access tokens. Required in
+    /// Base64 of a 32-byte Ed25519 seed that signs access tokens. Required in
     /// production; in development it is generated once and kept in DATA_DIR.
     #[arg(long, env = "TOKEN_SIGNING_KEY", global = true, hide_env_values = true)]
     pub token_signing_key: Option<String>,
+    /// Base64url Ed25519 public keys (the JWKS `x`) of previous signing keys,
+    /// comma-separated: tokens they signed stay valid until they expire.
+    #[arg(
+        long,
+        env = "TOKEN_PREVIOUS_PUBLIC_KEYS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub token_previous_public_keys: Vec<String>,
+    /// The `iss` and `aud` of access tokens.
+    #[arg(
+        long,
+        env = "TOKEN_ISSUER",
+        default_value = "family-services-api",
+        global = true
+    )]
+    pub token_issuer: String,
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C.
     #[arg(
         long,
@@ -134,6 +173,8 @@ impl Config {
             log_format: LogFormat::Text,
             graphiql: None,
             token_signing_key: None,
+            token_previous_public_keys: Vec::new(),
+            token_issuer: "family-services-api".to_owned(),
             shutdown_grace_seconds: 10,
         }
     }

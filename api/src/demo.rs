@@ -257,6 +257,8 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
             display_name: Set(account.display_name.to_owned()),
             role: Set(account.role),
             password_hash: Set(Some(password_hash.clone())),
+            external_issuer: Set(None),
+            external_subject: Set(None),
             created_at: Set(now),
             disabled_at: Set(None),
         }

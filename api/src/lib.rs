@@ -3,6 +3,7 @@
 //! `Application::build(config)` opens the database, applies migrations and binds
 //! the port; `run_until_stopped` serves until SIGTERM or Ctrl-C.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

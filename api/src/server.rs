@@ -52,6 +52,7 @@ pub fn routes(route_state: RouteState) -> impl Endpoint {
         .at("/graphql/ws", get(graphql_ws))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/.well-known/jwks.json", get(jwks))
         .data(route_state)
         .around(request_span)
 }
@@ -144,6 +145,7 @@ async fn graphql_http(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        client_address: client_address(request),
     };
     let response = route_state
         .schema
@@ -201,6 +203,7 @@ async fn graphql_ws(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let client_address = client_address(request);
     websocket
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -218,6 +221,7 @@ async fn graphql_ws(
                 let meta = RequestMeta {
                     request_id,
                     user_agent,
+                    client_address,
                 };
                 GraphQLWebSocket::new_with_pair(
                     &mut sink,
@@ -256,6 +260,11 @@ async fn graphql_ws(
         })
 }
 
+/// The client's address as the server sees it (the peer of the TCP connection).
+fn client_address(request: &Request) -> Option<std::net::IpAddr> {
+    request.remote_addr().as_socket_addr().map(|addr| addr.ip())
+}
+
 /// The access token from a `connection_init` payload: `{"accessToken": "…"}` or
 /// `{"Authorization": "Bearer …"}` (either case).
 fn connection_init_token(payload: &serde_json::Value) -> Option<String> {
@@ -267,6 +276,17 @@ fn connection_init_token(payload: &serde_json::Value) -> Option<String> {
         .or_else(|| payload.get("authorization"))
         .and_then(|v| v.as_str());
     bearer_token(header).map(str::to_owned)
+}
+
+/// The public keys that verify access tokens (RFC 7517), for other services.
+#[handler]
+fn jwks(Data(route_state): Data<&RouteState>) -> Response {
+    let mut response = Json(route_state.state.keys.jwks().clone()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
 }
 
 #[handler]

@@ -8,13 +8,21 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub tenant_id: Uuid,
+    /// SHA-256 of the current refresh token.
     pub refresh_token_hash: String,
+    /// How many times the refresh token was rotated; part of the token.
+    pub refresh_generation: i64,
+    /// When the refresh token was last rotated (start of the retry grace window).
+    pub rotated_at: Option<DateTimeUtc>,
     /// What the device said it is (User-Agent), shortened; shown in the session list.
     pub device_label: Option<String>,
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Why the session ended: `LOGOUT`, `LOGOUT_EVERYWHERE`, `REVOKED`,
+    /// `REFRESH_TOKEN_REUSE`, `PASSWORD_CHANGED`, `DEACTIVATED`.
+    pub revoked_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,10 @@ pub struct Model {
     pub role: Role,
     /// argon2id PHC string; `None` until an invitation is accepted.
     pub password_hash: Option<String>,
+    /// OIDC issuer of a linked external identity (national e-ID broker).
+    pub external_issuer: Option<String>,
+    /// OIDC subject at `external_issuer`.
+    pub external_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
 }

@@ -4,6 +4,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tenants_organisations_users_sessions;
+mod m20261122_000002_create_auth_throttle_and_invitations;
+mod m20261122_000003_create_audit_trail;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -11,8 +13,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261122_000001_create_tenants_organisations_users_sessions::Migration,
-        )]
+        vec![
+            Box::new(m20261122_000001_create_tenants_organisations_users_sessions::Migration),
+            Box::new(m20261122_000002_create_auth_throttle_and_invitations::Migration),
+            Box::new(m20261122_000003_create_audit_trail::Migration),
+        ]
     }
 }

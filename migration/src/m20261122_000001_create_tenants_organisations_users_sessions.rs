@@ -59,6 +59,8 @@ impl MigrationTrait for Migration {
                     .col(string(UserAccount::DisplayName))
                     .col(string_len(UserAccount::Role, 32))
                     .col(text_null(UserAccount::PasswordHash))
+                    .col(string_null(UserAccount::ExternalIssuer))
+                    .col(string_null(UserAccount::ExternalSubject))
                     .col(timestamp_with_time_zone(UserAccount::CreatedAt))
                     .col(timestamp_with_time_zone_null(UserAccount::DisabledAt))
                     .foreign_key(
@@ -83,6 +85,18 @@ impl MigrationTrait for Migration {
                     .name("idx_user_account_email")
                     .table(UserAccount::Table)
                     .col(UserAccount::Email)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        // An external identity (OIDC issuer + subject) links to one account.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_user_account_external_identity")
+                    .table(UserAccount::Table)
+                    .col(UserAccount::ExternalIssuer)
+                    .col(UserAccount::ExternalSubject)
                     .unique()
                     .to_owned(),
             )
@@ -115,11 +129,14 @@ impl MigrationTrait for Migration {
                     .col(uuid(Session::UserId))
                     .col(uuid(Session::TenantId))
                     .col(string_len(Session::RefreshTokenHash, 64))
+                    .col(big_integer(Session::RefreshGeneration))
+                    .col(timestamp_with_time_zone_null(Session::RotatedAt))
                     .col(string_len_null(Session::DeviceLabel, 200))
                     .col(timestamp_with_time_zone(Session::CreatedAt))
                     .col(timestamp_with_time_zone(Session::LastSeenAt))
                     .col(timestamp_with_time_zone(Session::ExpiresAt))
                     .col(timestamp_with_time_zone_null(Session::RevokedAt))
+                    .col(string_len_null(Session::RevokedReason, 32))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Session::Table, Session::UserId)
@@ -132,16 +149,6 @@ impl MigrationTrait for Migration {
                             .to(Tenant::Table, Tenant::Id)
                             .on_delete(ForeignKeyAction::Restrict),
                     )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_session_refresh_token_hash")
-                    .table(Session::Table)
-                    .col(Session::RefreshTokenHash)
-                    .unique()
                     .to_owned(),
             )
             .await?;
@@ -203,6 +210,8 @@ enum UserAccount {
     DisplayName,
     Role,
     PasswordHash,
+    ExternalIssuer,
+    ExternalSubject,
     CreatedAt,
     DisabledAt,
 }
@@ -214,9 +223,12 @@ enum Session {
     UserId,
     TenantId,
     RefreshTokenHash,
+    RefreshGeneration,
+    RotatedAt,
     DeviceLabel,
     CreatedAt,
     LastSeenAt,
     ExpiresAt,
     RevokedAt,
+    RevokedReason,
 }

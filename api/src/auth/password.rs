@@ -20,6 +20,28 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// At most this many argon2 computations run at once, so a burst of sign-ins
+/// cannot take every blocking thread (or all memory: 19 MiB each).
+static HASHING_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Hashes a password off the async threads, behind the hashing limit.
+pub async fn hash_password_async(password: String) -> anyhow::Result<String> {
+    let _slot = HASHING_SLOTS.acquire().await?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await?
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+}
+
+/// Verifies a password off the async threads, behind the hashing limit.
+/// `stored = None` still does the full work (see `verify_password`).
+pub async fn verify_password_async(
+    password: String,
+    stored: Option<String>,
+) -> anyhow::Result<bool> {
+    let _slot = HASHING_SLOTS.acquire().await?;
+    Ok(tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref())).await?)
+}
+
 /// Hashes a password into a PHC string.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);

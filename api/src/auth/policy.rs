@@ -25,6 +25,31 @@ pub enum Resource {
     },
     /// A signed-in device of a user.
     Session { user_id: Uuid },
+    /// One entry of a tenant's audit trail.
+    AuditEvent { tenant_id: Uuid },
+    /// An invitation to create an account.
+    Invitation {
+        tenant_id: Uuid,
+        invited_by: Option<Uuid>,
+    },
+}
+
+/// Something a viewer may want to do other than reading one object.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// Page through a tenant's audit trail.
+    ReadAuditTrail { tenant_id: Uuid },
+    /// Invite a staff member (any staff role) to a tenant.
+    InviteStaff { tenant_id: Uuid },
+    /// Invite a family member (guardian, young person, network member).
+    InviteFamilyMember { tenant_id: Uuid },
+    /// Revoke an invitation before it is used.
+    RevokeInvitation {
+        tenant_id: Uuid,
+        invited_by: Option<Uuid>,
+    },
+    /// Deactivate an account (ends its sessions at once).
+    DeactivateUser { tenant_id: Uuid, user_id: Uuid },
 }
 
 /// Authorization decisions. Stateless; every check is a pure function of the
@@ -48,11 +73,62 @@ impl Policy {
                 if principal.tenant_id != tenant_id {
                     return false;
                 }
+                // Admins manage every account of their tenant.
+                if principal.role == Role::Admin {
+                    return true;
+                }
                 // Staff may see who their colleagues are; who may see family
                 // members comes from their relation to a case (cases issue).
                 is_staff(principal.role) && is_staff(role)
             }
             Resource::Session { user_id } => principal.user_id == user_id,
+            Resource::AuditEvent { tenant_id } => {
+                principal.role == Role::Admin && principal.tenant_id == tenant_id
+            }
+            Resource::Invitation {
+                tenant_id,
+                invited_by,
+            } => {
+                principal.tenant_id == tenant_id
+                    && (principal.role == Role::Admin || invited_by == Some(principal.user_id))
+            }
+        }
+    }
+
+    /// Whether `principal` may do `action`.
+    pub fn can(principal: &Principal, action: Action) -> bool {
+        match action {
+            Action::ReadAuditTrail { tenant_id } | Action::InviteStaff { tenant_id } => {
+                principal.role == Role::Admin && principal.tenant_id == tenant_id
+            }
+            Action::InviteFamilyMember { tenant_id } => {
+                principal.tenant_id == tenant_id
+                    && matches!(principal.role, Role::Caseworker | Role::TeamLead)
+            }
+            Action::RevokeInvitation {
+                tenant_id,
+                invited_by,
+            } => Self::can_read(
+                principal,
+                Resource::Invitation {
+                    tenant_id,
+                    invited_by,
+                },
+            ),
+            Action::DeactivateUser { tenant_id, user_id } => {
+                principal.role == Role::Admin
+                    && principal.tenant_id == tenant_id
+                    && principal.user_id != user_id
+            }
+        }
+    }
+
+    /// `Ok` when `principal` may do `action`, `FORBIDDEN` otherwise.
+    pub fn ensure_allowed(principal: &Principal, action: Action) -> AppResult<()> {
+        if Self::can(principal, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
     }
 
@@ -144,6 +220,60 @@ mod tests {
     }
 
     #[test]
+    fn only_a_tenants_admins_read_its_audit_trail_and_invite_staff() {
+        let tenant = Uuid::now_v7();
+        for role in Role::iter() {
+            let p = principal(role, tenant);
+            let admin = role == Role::Admin;
+            assert_eq!(
+                Policy::can(&p, Action::ReadAuditTrail { tenant_id: tenant }),
+                admin
+            );
+            assert_eq!(
+                Policy::can(&p, Action::InviteStaff { tenant_id: tenant }),
+                admin
+            );
+            assert!(!Policy::can(
+                &p,
+                Action::ReadAuditTrail {
+                    tenant_id: Uuid::now_v7()
+                }
+            ));
+            assert_eq!(
+                Policy::can(&p, Action::InviteFamilyMember { tenant_id: tenant }),
+                matches!(role, Role::Caseworker | Role::TeamLead)
+            );
+        }
+    }
+
+    #[test]
+    fn an_admin_cannot_deactivate_themself_or_another_tenants_users() {
+        let tenant = Uuid::now_v7();
+        let admin = principal(Role::Admin, tenant);
+        assert!(Policy::can(
+            &admin,
+            Action::DeactivateUser {
+                tenant_id: tenant,
+                user_id: Uuid::now_v7()
+            }
+        ));
+        assert!(!Policy::can(
+            &admin,
+            Action::DeactivateUser {
+                tenant_id: tenant,
+                user_id: admin.user_id
+            }
+        ));
+        assert!(!Policy::can(
+            &admin,
+            Action::DeactivateUser {
+                tenant_id: Uuid::now_v7(),
+                user_id: Uuid::now_v7()
+            }
+        ));
+    }
+
+    #[test]
     fn staff_see_colleagues_but_not_family_accounts() {
         let tenant = Uuid::now_v7();
         let p = principal(Role::Caseworker, tenant);
@@ -159,6 +289,11 @@ mod tests {
         };
         assert!(Policy::can_read(&p, colleague));
         assert!(!Policy::can_read(&p, guardian));
+        let admin = principal(Role::Admin, tenant);
+        assert!(
+            Policy::can_read(&admin, guardian),
+            "admins manage every account"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod loaders;
 pub mod node;
+pub mod pagination;
 pub mod telemetry;
 pub mod user_error;
 
@@ -11,6 +12,7 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, dataloader
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    audit::AuditQuery,
     auth::{TokenKeys, Viewer},
     identity::{IdentityMutation, IdentityQuery},
 };
@@ -37,12 +39,14 @@ pub struct RequestMeta {
     pub request_id: String,
     /// The client's `User-Agent`, used to label a new session's device.
     pub user_agent: Option<String>,
+    /// The client's address, for throttling sign-in attempts.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 /// The query root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(NodeQuery, IdentityQuery);
+pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
@@ -65,6 +69,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     if let Some(state) = state {
         builder = builder
             .data(loaders::organisation_loader(state.db.clone()))
+            .data(loaders::user_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()
@@ -86,6 +91,8 @@ pub trait ContextExt {
     fn request_meta(&self) -> RequestMeta;
     /// The organisation loader.
     fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader>;
+    /// The user loader.
+    fn user_loader(&self) -> &DataLoader<loaders::UserLoader>;
 }
 
 static ANONYMOUS: Viewer = Viewer::Anonymous;
@@ -110,6 +117,12 @@ impl ContextExt for Context<'_> {
     #[allow(clippy::expect_used)]
     fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader> {
         self.data::<DataLoader<loaders::OrganisationLoader>>()
+            .expect("loaders are in the schema data")
+    }
+
+    #[allow(clippy::expect_used)]
+    fn user_loader(&self) -> &DataLoader<loaders::UserLoader> {
+        self.data::<DataLoader<loaders::UserLoader>>()
             .expect("loaders are in the schema data")
     }
 }

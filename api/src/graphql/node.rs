@@ -6,10 +6,11 @@ use uuid::Uuid;
 
 use super::ContextExt;
 use crate::{
+    audit::types::AuditEvent,
     error::AppError,
     identity::{
         self,
-        types::{Organisation, Session, Tenant, User},
+        types::{Invitation, Organisation, Session, Tenant, User},
     },
 };
 
@@ -23,6 +24,8 @@ pub enum NodeKind {
     Organisation,
     User,
     Session,
+    AuditEvent,
+    Invitation,
 }
 
 impl NodeKind {
@@ -32,15 +35,20 @@ impl NodeKind {
             NodeKind::Organisation => "Organisation",
             NodeKind::User => "User",
             NodeKind::Session => "Session",
+            NodeKind::AuditEvent => "AuditEvent",
+            NodeKind::Invitation => "Invitation",
         }
     }
 
-    fn from_prefix(prefix: &str) -> Option<Self> {
+    /// The kind named by a type name, e.g. `User`.
+    pub fn from_prefix(prefix: &str) -> Option<Self> {
         Some(match prefix {
             "Tenant" => NodeKind::Tenant,
             "Organisation" => NodeKind::Organisation,
             "User" => NodeKind::User,
             "Session" => NodeKind::Session,
+            "AuditEvent" => NodeKind::AuditEvent,
+            "Invitation" => NodeKind::Invitation,
             _ => return None,
         })
     }
@@ -94,6 +102,8 @@ pub enum Node {
     Organisation(Organisation),
     User(User),
     Session(Session),
+    AuditEvent(AuditEvent),
+    Invitation(Invitation),
 }
 
 /// `node` and `nodes`.
@@ -159,6 +169,14 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
             identity::service::session(db, principal, global.uuid).await?,
             principal.session_id,
         )),
+        NodeKind::AuditEvent => Node::AuditEvent(AuditEvent(
+            identity::service::audit_event(db, principal, global.uuid).await?,
+        )),
+        NodeKind::Invitation => Node::Invitation(
+            identity::service::invitation(db, principal, global.uuid)
+                .await?
+                .into(),
+        ),
     })
 }
 

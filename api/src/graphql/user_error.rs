@@ -17,6 +17,14 @@ pub enum UserErrorCode {
     TooLong,
     /// A value is malformed (for example an e-mail address without `@`).
     InvalidFormat,
+    /// A value is well-formed but not allowed here (a role, an organisation, a
+    /// number out of range).
+    InvalidValue,
+    /// An account with this e-mail address exists already.
+    EmailTaken,
+    /// The invitation code is unknown, used, revoked or expired (deliberately
+    /// not saying which).
+    InvalidInvitation,
 }
 
 /// A problem with the input that the user can fix; nothing was changed.

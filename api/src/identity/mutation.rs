@@ -1,56 +1,259 @@
-//! Identity mutations.
+//! Identity mutations: sign-in, sessions, passwords, invitations, accounts.
 
 use async_graphql::{Context, Object, Result};
 
 use super::{
-    service,
-    types::{AuthTokens, LoginInput, LoginPayload, Viewer},
+    service::{self, InvitationKind, NewInvitation},
+    types::*,
 };
-use crate::graphql::ContextExt;
+use crate::graphql::{ContextExt, node::GlobalId, node::NodeKind};
 
-/// `login`.
+/// Identity mutations.
 #[derive(Default)]
 pub struct IdentityMutation;
 
 #[Object]
 impl IdentityMutation {
     /// Signs in with e-mail and password and opens a session for this device.
-    /// A wrong e-mail or password gives the user error `INVALID_CREDENTIALS`.
+    /// A wrong e-mail or password gives the user error `INVALID_CREDENTIALS`;
+    /// repeated failures give `RATE_LIMITED` with `retryAfterSeconds`.
     async fn login(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "E-mail address, password and an optional device label.")]
         input: LoginInput,
-    ) -> Result<LoginPayload> {
+    ) -> Result<SignInPayload> {
         let state = ctx.state();
         let meta = ctx.request_meta();
         let device_label = input.device_label.as_deref().or(meta.user_agent.as_deref());
         let outcome = service::login(
             &state.db,
             &state.keys,
+            &meta,
             &input.email,
             &input.password,
             device_label,
         )
         .await?;
+        Ok(SignInPayload::from_outcome(outcome))
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token.
+    /// `UNAUTHENTICATED` when the session has ended; presenting an already-used
+    /// refresh token ends the session (reuse detection).
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token.")] input: RefreshSessionInput,
+    ) -> Result<SignInPayload> {
+        let state = ctx.state();
+        let meta = ctx.request_meta();
+        let issued =
+            service::refresh_session(&state.db, &state.keys, &meta, &input.refresh_token).await?;
+        Ok(SignInPayload::from_outcome(Ok(issued)))
+    }
+
+    /// Signs this device out: its session ends.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<LogoutPayload> {
+        let principal = ctx.viewer().principal()?;
+        let count = service::logout(&ctx.state().db, principal, &ctx.request_meta()).await?;
+        Ok(LogoutPayload {
+            ended_session_count: count,
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Signs the viewer out on every device, this one included.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<LogoutPayload> {
+        let principal = ctx.viewer().principal()?;
+        let count =
+            service::logout_everywhere(&ctx.state().db, principal, &ctx.request_meta()).await?;
+        Ok(LogoutPayload {
+            ended_session_count: count,
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Ends one of the viewer's sessions (for example a lost phone).
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session to end.")] input: RevokeSessionInput,
+    ) -> Result<RevokeSessionPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(
+            &input.session_id,
+            NodeKind::Session,
+            &["input", "sessionId"],
+        )?;
+        let ended =
+            service::revoke_session(&ctx.state().db, principal, &ctx.request_meta(), id).await?;
+        Ok(RevokeSessionPayload {
+            session: Some(Session::new(ended, principal.session_id)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes the viewer's password. Every other session ends; this one stays.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
+    ) -> Result<ChangePasswordPayload> {
+        let principal = ctx.viewer().principal()?;
+        let outcome = service::change_password(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            &input.current_password,
+            &input.new_password,
+        )
+        .await?;
         Ok(match outcome {
-            Ok(signed_in) => LoginPayload {
-                tokens: Some(AuthTokens {
-                    access_token: signed_in.access_token,
-                    access_token_expires_at: signed_in.access_token_expires_at,
-                    refresh_token: signed_in.refresh_token,
-                    refresh_token_expires_at: signed_in.refresh_token_expires_at,
-                }),
-                viewer: Some(Viewer {
-                    principal: signed_in.principal,
-                }),
+            Ok(count) => ChangePasswordPayload {
+                ended_session_count: Some(count),
                 user_errors: Vec::new(),
             },
-            Err(user_error) => LoginPayload {
-                tokens: None,
-                viewer: None,
-                user_errors: vec![user_error],
+            Err(problem) => ChangePasswordPayload {
+                ended_session_count: None,
+                user_errors: vec![problem],
             },
         })
+    }
+
+    /// Invites a staff member (admins only). Returns the one-time code to hand over.
+    async fn invite_staff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whom to invite, with which role and organisation.")]
+        input: InviteStaffInput,
+    ) -> Result<InvitePayload> {
+        let principal = ctx.viewer().principal()?;
+        let organisation_id = GlobalId::expect(
+            &input.organisation_id,
+            NodeKind::Organisation,
+            &["input", "organisationId"],
+        )?;
+        let outcome = service::invite(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            InvitationKind::Staff,
+            NewInvitation {
+                email: input.email,
+                display_name: input.display_name,
+                role: input.role.into(),
+                organisation_id: Some(organisation_id),
+                expires_in_days: input.expires_in_days,
+            },
+        )
+        .await?;
+        Ok(invite_payload(outcome))
+    }
+
+    /// Invites a family member (caseworkers and team leads). Returns the
+    /// one-time code to hand over.
+    async fn invite_family_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whom to invite and with which role.")] input: InviteFamilyMemberInput,
+    ) -> Result<InvitePayload> {
+        let principal = ctx.viewer().principal()?;
+        let outcome = service::invite(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            InvitationKind::FamilyMember,
+            NewInvitation {
+                email: input.email,
+                display_name: input.display_name,
+                role: input.role.into(),
+                organisation_id: None,
+                expires_in_days: input.expires_in_days,
+            },
+        )
+        .await?;
+        Ok(invite_payload(outcome))
+    }
+
+    /// Revokes an unused invitation (its creator or an admin).
+    async fn revoke_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation to revoke.")] input: RevokeInvitationInput,
+    ) -> Result<RevokeInvitationPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(
+            &input.invitation_id,
+            NodeKind::Invitation,
+            &["input", "invitationId"],
+        )?;
+        let outcome =
+            service::revoke_invitation(&ctx.state().db, principal, &ctx.request_meta(), id).await?;
+        Ok(match outcome {
+            Ok(invitation) => RevokeInvitationPayload {
+                invitation: Some(invitation.into()),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => RevokeInvitationPayload {
+                invitation: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// Redeems an invitation code: creates the account with the chosen password
+    /// and signs it in. Needs no access token.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The code and the password to set.")] input: AcceptInvitationInput,
+    ) -> Result<SignInPayload> {
+        let state = ctx.state();
+        let meta = ctx.request_meta();
+        let device_label = input.device_label.as_deref().or(meta.user_agent.as_deref());
+        let outcome = service::accept_invitation(
+            &state.db,
+            &state.keys,
+            &meta,
+            &input.code,
+            &input.password,
+            device_label,
+        )
+        .await?;
+        Ok(SignInPayload::from_outcome(outcome))
+    }
+
+    /// Deactivates an account (admins of its tenant). Its sessions end at once.
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account to deactivate.")] input: DeactivateUserInput,
+    ) -> Result<DeactivateUserPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.user_id, NodeKind::User, &["input", "userId"])?;
+        let user =
+            service::deactivate_user(&ctx.state().db, principal, &ctx.request_meta(), id).await?;
+        Ok(DeactivateUserPayload {
+            user: Some(user.into()),
+            user_errors: Vec::new(),
+        })
+    }
+}
+
+fn invite_payload(
+    outcome: Result<(entity::invitation::Model, String), crate::graphql::UserError>,
+) -> InvitePayload {
+    match outcome {
+        Ok((invitation, code)) => InvitePayload {
+            invitation: Some(invitation.into()),
+            code: Some(code),
+            user_errors: Vec::new(),
+        },
+        Err(problem) => InvitePayload {
+            invitation: None,
+            code: None,
+            user_errors: vec![problem],
+        },
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{organisation, session, tenant, user_account};
+use entity::{invitation, organisation, session, tenant, user_account};
 use uuid::Uuid;
 
 use crate::{
@@ -159,6 +159,11 @@ impl User {
         (own || admin).then_some(self.0.email.as_str())
     }
 
+    /// False once the account is deactivated (it can no longer sign in).
+    async fn active(&self) -> bool {
+        self.0.disabled_at.is_none()
+    }
+
     /// The agency the user works for; null for family members and network.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         let Some(id) = self.0.organisation_id else {
@@ -216,6 +221,11 @@ impl Session {
     /// When the session ends unless it is refreshed.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.model.expires_at
+    }
+
+    /// When the session was ended; null while it is live.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.model.revoked_at
     }
 
     /// Whether this is the session making the request.
@@ -294,13 +304,292 @@ pub struct AuthTokens {
     pub refresh_token_expires_at: DateTime<Utc>,
 }
 
-/// The result of `login`.
+/// The result of a mutation that signs in (`login`, `refreshSession`,
+/// `acceptInvitation`).
 #[derive(SimpleObject)]
-pub struct LoginPayload {
-    /// The new session's tokens; null when there are user errors.
+pub struct SignInPayload {
+    /// The session's tokens; null when there are user errors.
     pub tokens: Option<AuthTokens>,
     /// The signed-in user; null when there are user errors.
     pub viewer: Option<Viewer>,
     /// Problems the user can fix; empty on success.
     pub user_errors: Vec<UserError>,
+}
+
+impl SignInPayload {
+    /// A payload for the outcome of a sign-in.
+    pub fn from_outcome(outcome: Result<super::service::Issued, UserError>) -> Self {
+        match outcome {
+            Ok(issued) => SignInPayload {
+                tokens: Some(AuthTokens {
+                    access_token: issued.access_token,
+                    access_token_expires_at: issued.access_token_expires_at,
+                    refresh_token: issued.refresh_token,
+                    refresh_token_expires_at: issued.refresh_token_expires_at,
+                }),
+                viewer: Some(Viewer {
+                    principal: issued.principal,
+                }),
+                user_errors: Vec::new(),
+            },
+            Err(user_error) => SignInPayload {
+                tokens: None,
+                viewer: None,
+                user_errors: vec![user_error],
+            },
+        }
+    }
+}
+
+/// A refresh token to exchange for a new pair.
+#[derive(Debug, InputObject)]
+pub struct RefreshSessionInput {
+    /// The refresh token from the last sign-in or refresh. It is single-use:
+    /// presenting an older one ends the session (retrying within 30 seconds after
+    /// a lost response is allowed and returns the same new refresh token).
+    pub refresh_token: String,
+}
+
+/// The result of `logout` and `logoutEverywhere`.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// How many sessions were ended.
+    pub ended_session_count: u64,
+    /// Problems the user can fix; always empty.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Which of the viewer's sessions to end.
+#[derive(Debug, InputObject)]
+pub struct RevokeSessionInput {
+    /// The session's id (from `viewer.sessions`).
+    pub session_id: ID,
+}
+
+/// The result of `revokeSession`.
+#[derive(SimpleObject)]
+pub struct RevokeSessionPayload {
+    /// The ended session.
+    pub session: Option<Session>,
+    /// Problems the user can fix; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The current and the new password.
+#[derive(Debug, InputObject)]
+pub struct ChangePasswordInput {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password: 12 to 256 characters, not the e-mail address.
+    pub new_password: String,
+}
+
+/// The result of `changePassword`.
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    /// How many other sessions were ended (this device stays signed in).
+    pub ended_session_count: Option<u64>,
+    /// Problems the user can fix; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Staff roles an admin can invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum StaffRole {
+    /// Manages accounts and organisations.
+    Admin,
+    /// Leads a team of caseworkers.
+    TeamLead,
+    /// A social-services caseworker.
+    Caseworker,
+    /// A family therapist.
+    FamilyTherapist,
+    /// A professional of another agency.
+    AgencyProfessional,
+}
+
+impl From<StaffRole> for user_account::Role {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::Admin => user_account::Role::Admin,
+            StaffRole::TeamLead => user_account::Role::TeamLead,
+            StaffRole::Caseworker => user_account::Role::Caseworker,
+            StaffRole::FamilyTherapist => user_account::Role::FamilyTherapist,
+            StaffRole::AgencyProfessional => user_account::Role::AgencyProfessional,
+        }
+    }
+}
+
+/// Family roles a caseworker can invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FamilyRole {
+    /// A parent or other legal guardian.
+    Guardian,
+    /// A young person with their own login.
+    YoungPerson,
+    /// A relative, friend, foster or support family member.
+    NetworkMember,
+}
+
+impl From<FamilyRole> for user_account::Role {
+    fn from(role: FamilyRole) -> Self {
+        match role {
+            FamilyRole::Guardian => user_account::Role::Guardian,
+            FamilyRole::YoungPerson => user_account::Role::YoungPerson,
+            FamilyRole::NetworkMember => user_account::Role::NetworkMember,
+        }
+    }
+}
+
+/// Whom to invite as staff.
+#[derive(Debug, InputObject)]
+pub struct InviteStaffInput {
+    /// The e-mail address the person will sign in with.
+    pub email: String,
+    /// The name shown to others.
+    pub display_name: String,
+    /// The role the account gets.
+    pub role: StaffRole,
+    /// The organisation the person works for (social services for every role
+    /// but `AGENCY_PROFESSIONAL`, another agency for that one).
+    pub organisation_id: ID,
+    /// Days until the code expires (1–30, default 7).
+    pub expires_in_days: Option<i32>,
+}
+
+/// Whom to invite from a family.
+#[derive(Debug, InputObject)]
+pub struct InviteFamilyMemberInput {
+    /// The e-mail address the person will sign in with.
+    pub email: String,
+    /// The name shown to others.
+    pub display_name: String,
+    /// The role the account gets.
+    pub role: FamilyRole,
+    /// Days until the code expires (1–30, default 7).
+    pub expires_in_days: Option<i32>,
+}
+
+/// The result of `inviteStaff` and `inviteFamilyMember`.
+#[derive(SimpleObject)]
+pub struct InvitePayload {
+    /// The invitation; null when there are user errors.
+    pub invitation: Option<Invitation>,
+    /// The one-time code to give the person (shown only here, stored only as a
+    /// hash); null when there are user errors.
+    pub code: Option<String>,
+    /// Problems the user can fix; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Which invitation to revoke.
+#[derive(Debug, InputObject)]
+pub struct RevokeInvitationInput {
+    /// The invitation's id.
+    pub invitation_id: ID,
+}
+
+/// The result of `revokeInvitation`.
+#[derive(SimpleObject)]
+pub struct RevokeInvitationPayload {
+    /// The revoked invitation.
+    pub invitation: Option<Invitation>,
+    /// Problems the user can fix; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// An invitation code and the password to set.
+#[derive(Debug, InputObject)]
+pub struct AcceptInvitationInput {
+    /// The one-time code from the invitation.
+    pub code: String,
+    /// The password for the new account: 12 to 256 characters.
+    pub password: String,
+    /// A label for this device shown in the session list.
+    pub device_label: Option<String>,
+}
+
+/// Which account to deactivate.
+#[derive(Debug, InputObject)]
+pub struct DeactivateUserInput {
+    /// The user's id.
+    pub user_id: ID,
+}
+
+/// The result of `deactivateUser`.
+#[derive(SimpleObject)]
+pub struct DeactivateUserPayload {
+    /// The deactivated user.
+    pub user: Option<User>,
+    /// Problems the user can fix; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum InvitationStatus {
+    /// Waiting to be accepted.
+    Pending,
+    /// Accepted: the account exists.
+    Accepted,
+    /// Revoked before use.
+    Revoked,
+    /// Not accepted in time.
+    Expired,
+}
+
+/// A one-time invitation to create an account.
+pub struct Invitation(pub invitation::Model);
+
+impl From<invitation::Model> for Invitation {
+    fn from(model: invitation::Model) -> Self {
+        Invitation(model)
+    }
+}
+
+/// A one-time invitation to create an account.
+#[Object]
+impl Invitation {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Invitation, self.0.id)
+    }
+
+    /// The e-mail address the account will sign in with.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// The name the account will show.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// The role the account will have.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+
+    /// Where the invitation stands.
+    async fn status(&self) -> InvitationStatus {
+        if self.0.accepted_at.is_some() {
+            InvitationStatus::Accepted
+        } else if self.0.revoked_at.is_some() {
+            InvitationStatus::Revoked
+        } else if self.0.expires_at <= Utc::now() {
+            InvitationStatus::Expired
+        } else {
+            InvitationStatus::Pending
+        }
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the code stops working.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
 }
