@@ -357,3 +357,79 @@ impl WsClient {
         }
     }
 }
+
+/// A signed-in session as the tests see it.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    /// Signs in with an explicit password; returns the whole `login` payload.
+    pub async fn login_with(&self, email: &str, password: &str, device: &str) -> Value {
+        let body = self
+            .graphql(
+                "mutation($input: LoginInput!) { login(input: $input) {
+                    tokens { accessToken refreshToken }
+                    userErrors { code message field } } }",
+                json!({ "input": { "email": email, "password": password, "deviceLabel": device } }),
+            )
+            .await;
+        body
+    }
+
+    /// Signs in as a demo account; returns both tokens.
+    pub async fn sign_in(&self, email: &str) -> Tokens {
+        let body = self.login_with(email, DEMO_PASSWORD, "test device").await;
+        tokens_of(&body["data"]["login"])
+            .unwrap_or_else(|| panic!("login as {email} failed: {body}"))
+    }
+
+    /// Calls `refreshSession`; returns the whole response.
+    pub async fn refresh(&self, refresh_token: &str) -> Value {
+        self.graphql(
+            "mutation($input: RefreshSessionInput!) { refreshSession(input: $input) {
+                tokens { accessToken refreshToken } userErrors { code } } }",
+            json!({ "input": { "refreshToken": refresh_token } }),
+        )
+        .await
+    }
+
+    /// The viewer's role with this token, or the error code.
+    pub async fn role_or_error(&self, access_token: &str) -> String {
+        let body = self
+            .graphql_as(access_token, "{ viewer { role } }", json!({}))
+            .await;
+        body["data"]["viewer"]["role"]
+            .as_str()
+            .or_else(|| first_error_code(&body))
+            .unwrap_or("?")
+            .to_owned()
+    }
+
+    /// The global id of the signed-in user.
+    pub async fn user_id(&self, access_token: &str) -> String {
+        let body = self
+            .graphql_as(access_token, "{ viewer { user { id } } }", json!({}))
+            .await;
+        body["data"]["viewer"]["user"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no viewer: {body}"))
+            .to_owned()
+    }
+}
+
+/// The tokens in a sign-in payload (`login`, `refreshSession`, `acceptInvitation`).
+pub fn tokens_of(payload: &Value) -> Option<Tokens> {
+    Some(Tokens {
+        access: payload["tokens"]["accessToken"].as_str()?.to_owned(),
+        refresh: payload["tokens"]["refreshToken"].as_str()?.to_owned(),
+    })
+}
+
+/// The global id of an object, as the server encodes it.
+pub fn global_id(kind: &str, uuid: Uuid) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{uuid}"))
+}

@@ -8,4 +8,5 @@ mod foundation;
 mod identity;
 mod lifecycle;
 mod schema;
+mod sessions;
 mod websocket;
