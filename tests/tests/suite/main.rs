@@ -9,4 +9,5 @@ mod identity;
 mod lifecycle;
 mod schema;
 mod sessions;
+mod tokens;
 mod websocket;
