@@ -887,6 +887,14 @@ pub async fn bootstrap(
         !taken,
         "--admin-email: an account with this e-mail address exists already"
     );
+    let existing = tenant::Entity::find()
+        .filter(tenant::Column::Name.eq(tenant_name))
+        .one(db)
+        .await?;
+    anyhow::ensure!(
+        existing.is_none(),
+        "--tenant: a tenant named \"{tenant_name}\" exists already"
+    );
     let now = Utc::now();
     let code = new_secret();
     let txn = db.begin().await?;

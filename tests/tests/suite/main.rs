@@ -6,6 +6,7 @@
 mod authorization_matrix;
 mod foundation;
 mod identity;
+mod invitations;
 mod lifecycle;
 mod schema;
 mod sessions;
