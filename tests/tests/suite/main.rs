@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+mod audit;
 mod authorization_matrix;
 mod foundation;
 mod identity;
