@@ -2,11 +2,13 @@
 //! its own tenant and in another. Every new operation adds its rows here.
 
 use api::demo::{DEMO_TENANT_ID, OTHER_TENANT_ID};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use integration_tests::{Backend, TestApp, on_both_backends};
+use integration_tests::{Backend, TestApp, global_id, on_both_backends};
 use serde_json::{Value, json};
 
-on_both_backends!(node_visibility_follows_the_policy_for_every_role);
+on_both_backends!(
+    node_visibility_follows_the_policy_for_every_role,
+    operations_are_allowed_only_to_the_roles_the_policy_names,
+);
 
 /// Every demo account: (e-mail, role, staff?).
 const ACCOUNTS: &[(&str, &str, bool)] = &[
@@ -19,10 +21,6 @@ const ACCOUNTS: &[(&str, &str, bool)] = &[
     ("young@exempelby.example", "YOUNG_PERSON", false),
     ("network@exempelby.example", "NETWORK_MEMBER", false),
 ];
-
-fn global_id(kind: &str, uuid: uuid::Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{kind}:{uuid}"))
-}
 
 async fn node(app: &TestApp, token: &str, id: &str) -> Value {
     app.graphql_as(
@@ -139,5 +137,127 @@ async fn node_visibility_follows_the_policy_for_every_role(backend: Backend) {
     assert!(!visible(
         &node(&app, &other_tenant_token, &own_tenant).await
     ));
+    app.stop().await;
+}
+
+/// Whether a response is a refusal (`FORBIDDEN`, or `NOT_FOUND` for what the
+/// viewer may not even see) rather than data.
+fn outcome(body: &Value, payload: &str) -> &'static str {
+    match body["errors"][0]["extensions"]["code"].as_str() {
+        Some("FORBIDDEN") | Some("NOT_FOUND") => "refused",
+        Some(other) => panic!("unexpected error {other}: {body}"),
+        None if body["data"][payload]["userErrors"] == json!([]) => "allowed",
+        None if body["data"][payload]["edges"].is_array() => "allowed",
+        None => panic!("neither allowed nor refused: {body}"),
+    }
+}
+
+/// (operation, role) → allowed or refused, in the viewer's own tenant and
+/// against another tenant's objects.
+async fn operations_are_allowed_only_to_the_roles_the_policy_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@exempelby.example").await;
+    let own_org = global_id(
+        "Organisation",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0001_0001),
+    );
+    // Objects to act on: an invitation by the admin, a family account of this
+    // tenant, and an account of another tenant.
+    let invitation = app
+        .graphql_as(&admin, "mutation($input: InviteStaffInput!) { inviteStaff(input: $input) { invitation { id } } }",
+            json!({ "input": { "email": "matrix@exempelby.example", "displayName": "M", "role": "CASEWORKER", "organisationId": own_org } }))
+        .await["data"]["inviteStaff"]["invitation"]["id"]
+        .clone();
+    let guardian2 = app.login("guardian2@exempelby.example").await;
+    let own_tenant_family_user = app
+        .graphql_as(&guardian2, "{ viewer { user { id } } }", json!({}))
+        .await["data"]["viewer"]["user"]["id"]
+        .clone();
+    let grannby = app.login("caseworker@grannby.example").await;
+    let other_tenant_user = app
+        .graphql_as(&grannby, "{ viewer { user { id } } }", json!({}))
+        .await["data"]["viewer"]["user"]["id"]
+        .clone();
+
+    // Admin last: its successful deactivation must not change the earlier rows.
+    let mut accounts: Vec<&(&str, &str, bool)> =
+        ACCOUNTS.iter().filter(|a| a.1 != "ADMIN").collect();
+    accounts.push(&ACCOUNTS[0]);
+    for (n, (email, role, _)) in accounts.iter().enumerate() {
+        let token = app.login(email).await;
+        let expect = |operation: &str, allowed: bool, body: &Value, payload: &str| {
+            assert_eq!(
+                outcome(body, payload),
+                if allowed { "allowed" } else { "refused" },
+                "{role} {operation}: {body}"
+            );
+        };
+        let is = |r: &str| *role == r;
+
+        let body = app
+            .graphql_as(
+                &token,
+                "{ auditTrail(first: 1) { edges { cursor } } }",
+                json!({}),
+            )
+            .await;
+        expect("auditTrail (own tenant)", is("ADMIN"), &body, "auditTrail");
+
+        let body = app
+            .graphql_as(&token, "mutation($input: InviteStaffInput!) { inviteStaff(input: $input) { userErrors { code } } }",
+                json!({ "input": { "email": format!("staff{n}@exempelby.example"), "displayName": "S", "role": "CASEWORKER", "organisationId": own_org } }))
+            .await;
+        expect("inviteStaff", is("ADMIN"), &body, "inviteStaff");
+
+        let body = app
+            .graphql_as(&token, "mutation($input: InviteFamilyMemberInput!) { inviteFamilyMember(input: $input) { userErrors { code } } }",
+                json!({ "input": { "email": format!("family{n}@family.example"), "displayName": "F", "role": "GUARDIAN" } }))
+            .await;
+        expect(
+            "inviteFamilyMember",
+            is("CASEWORKER") || is("TEAM_LEAD"),
+            &body,
+            "inviteFamilyMember",
+        );
+
+        let body = app
+            .graphql_as(&token, "mutation($input: RevokeInvitationInput!) { revokeInvitation(input: $input) { userErrors { code } } }",
+                json!({ "input": { "invitationId": invitation } }))
+            .await;
+        expect(
+            "revokeInvitation (someone else's invitation)",
+            is("ADMIN"),
+            &body,
+            "revokeInvitation",
+        );
+
+        const DEACTIVATE: &str = "mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { userErrors { code } } }";
+        let body = app
+            .graphql_as(
+                &token,
+                DEACTIVATE,
+                json!({ "input": { "userId": other_tenant_user } }),
+            )
+            .await;
+        expect(
+            "deactivateUser (another tenant)",
+            false,
+            &body,
+            "deactivateUser",
+        );
+        let body = app
+            .graphql_as(
+                &token,
+                DEACTIVATE,
+                json!({ "input": { "userId": own_tenant_family_user } }),
+            )
+            .await;
+        expect(
+            "deactivateUser (own tenant)",
+            is("ADMIN"),
+            &body,
+            "deactivateUser",
+        );
+    }
     app.stop().await;
 }
