@@ -368,15 +368,13 @@ pub struct Tokens {
 impl TestApp {
     /// Signs in with an explicit password; returns the whole `login` payload.
     pub async fn login_with(&self, email: &str, password: &str, device: &str) -> Value {
-        let body = self
-            .graphql(
-                "mutation($input: LoginInput!) { login(input: $input) {
-                    tokens { accessToken refreshToken }
-                    userErrors { code message field } } }",
-                json!({ "input": { "email": email, "password": password, "deviceLabel": device } }),
-            )
-            .await;
-        body
+        self.graphql(
+            "mutation($input: LoginInput!) { login(input: $input) {
+                tokens { accessToken refreshToken }
+                userErrors { code message field } } }",
+            json!({ "input": { "email": email, "password": password, "deviceLabel": device } }),
+        )
+        .await
     }
 
     /// Signs in as a demo account; returns both tokens.
