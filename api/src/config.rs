@@ -145,6 +145,15 @@ pub struct Config {
         global = true
     )]
     pub token_issuer: String,
+    /// The OpenID Connect issuer of the e-ID broker (enables `loginWithIdToken`).
+    #[arg(long, env = "OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    /// This application's client id at the OIDC issuer (the ID tokens' audience).
+    #[arg(long, env = "OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    /// The issuer's JWKS URL (default: from its `/.well-known/openid-configuration`).
+    #[arg(long, env = "OIDC_JWKS_URL", global = true)]
+    pub oidc_jwks_url: Option<String>,
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C.
     #[arg(
         long,
@@ -156,6 +165,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// The OIDC settings, when an issuer is configured.
+    pub fn oidc(&self) -> anyhow::Result<Option<crate::auth::oidc::OidcConfig>> {
+        let Some(issuer) = self.oidc_issuer.as_ref().filter(|i| !i.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let client_id = self
+            .oidc_client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("OIDC_CLIENT_ID is required when OIDC_ISSUER is set"))?;
+        Ok(Some(crate::auth::oidc::OidcConfig {
+            issuer: issuer.trim().to_owned(),
+            client_id,
+            jwks_url: self.oidc_jwks_url.clone().filter(|u| !u.trim().is_empty()),
+        }))
+    }
+
     /// Whether GraphiQL is served, after applying the environment's default.
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql
@@ -175,6 +201,9 @@ impl Config {
             token_signing_key: None,
             token_previous_public_keys: Vec::new(),
             token_issuer: "family-services-api".to_owned(),
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_jwks_url: None,
             shutdown_grace_seconds: 10,
         }
     }

@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 use crate::{
-    auth::TokenKeys,
+    auth::{TokenKeys, oidc::OidcVerifier},
     config::{Config, ServeArgs},
     db, demo,
     graphql::{AppState, build_schema},
@@ -54,9 +54,14 @@ impl Application {
             tracing::info!(?report, "demo data loaded");
         }
         let keys = Arc::new(TokenKeys::load(config)?);
+        let oidc = match config.oidc()? {
+            Some(oidc) => Some(Arc::new(OidcVerifier::new(oidc)?)),
+            None => None,
+        };
         let state = AppState {
             db: db.clone(),
             keys,
+            oidc,
         };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)

@@ -30,6 +30,8 @@ pub const MAX_COMPLEXITY: usize = 1000;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: Arc<TokenKeys>,
+    /// The external identity provider, when configured.
+    pub oidc: Option<Arc<crate::auth::oidc::OidcVerifier>>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.

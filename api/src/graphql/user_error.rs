@@ -25,6 +25,10 @@ pub enum UserErrorCode {
     /// The invitation code is unknown, used, revoked or expired (deliberately
     /// not saying which).
     InvalidInvitation,
+    /// The verified external identity (e-ID) is not linked to any account.
+    ExternalIdentityNotLinked,
+    /// Exactly one of several alternative fields must be given.
+    ExactlyOneRequired,
 }
 
 /// A problem with the input that the user can fix; nothing was changed.

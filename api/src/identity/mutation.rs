@@ -6,7 +6,7 @@ use super::{
     service::{self, InvitationKind, NewInvitation},
     types::*,
 };
-use crate::graphql::{ContextExt, node::GlobalId, node::NodeKind};
+use crate::graphql::{ContextExt, UserError, UserErrorCode, node::GlobalId, node::NodeKind};
 
 /// Identity mutations.
 #[derive(Default)]
@@ -212,12 +212,53 @@ impl IdentityMutation {
         let state = ctx.state();
         let meta = ctx.request_meta();
         let device_label = input.device_label.as_deref().or(meta.user_agent.as_deref());
+        let credential = match (input.password, input.id_token) {
+            (Some(password), None) => service::Credential::Password(password),
+            (None, Some(id_token)) => {
+                let nonce = input.nonce.unwrap_or_default();
+                match service::verify_id_token_for_link(state.oidc.as_deref(), &id_token, &nonce)
+                    .await?
+                {
+                    Ok(credential) => credential,
+                    Err(problem) => return Ok(SignInPayload::from_outcome(Err(problem))),
+                }
+            }
+            _ => {
+                return Ok(SignInPayload::from_outcome(Err(UserError::general(
+                    UserErrorCode::ExactlyOneRequired,
+                    "Give either a password or an idToken.",
+                ))));
+            }
+        };
         let outcome = service::accept_invitation(
             &state.db,
             &state.keys,
             &meta,
             &input.code,
-            &input.password,
+            credential,
+            device_label,
+        )
+        .await?;
+        Ok(SignInPayload::from_outcome(outcome))
+    }
+
+    /// Signs in with an ID token from the municipality's e-ID broker, as the
+    /// account linked to that identity. Needs no access token.
+    async fn login_with_id_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ID token and the nonce the app sent.")] input: LoginWithIdTokenInput,
+    ) -> Result<SignInPayload> {
+        let state = ctx.state();
+        let meta = ctx.request_meta();
+        let device_label = input.device_label.as_deref().or(meta.user_agent.as_deref());
+        let outcome = service::login_with_id_token(
+            &state.db,
+            &state.keys,
+            state.oidc.as_deref(),
+            &meta,
+            &input.id_token,
+            &input.nonce,
             device_label,
         )
         .await?;

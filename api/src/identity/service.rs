@@ -19,6 +19,7 @@ use crate::{
     audit::{self, AuditAction, AuditEntry},
     auth::{
         Principal, TokenKeys,
+        oidc::OidcVerifier,
         password::{self, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS},
         policy::{Action, Policy, Resource, is_staff},
         throttle::{self, PER_ACCOUNT, PER_ADDRESS, ThrottleRule},
@@ -732,15 +733,24 @@ pub async fn revoke_invitation(
     Ok(Ok(updated))
 }
 
-/// Redeems an invitation code: creates the account with the chosen password and
-/// signs it in. Any unusable code (unknown, used, revoked, expired) gets the same
-/// `INVALID_INVITATION`; failures are throttled per client address.
+/// How a new account will sign in.
+pub enum Credential {
+    /// A password, checked and hashed here.
+    Password(String),
+    /// An external identity, already verified (issuer and subject of an ID token).
+    External { issuer: String, subject: String },
+}
+
+/// Redeems an invitation code: creates the account with the chosen password (or
+/// linked external identity) and signs it in. Any unusable code (unknown, used,
+/// revoked, expired) gets the same `INVALID_INVITATION`; failures are throttled
+/// per client address.
 pub async fn accept_invitation(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     meta: &RequestMeta,
     code: &str,
-    new_password: &str,
+    credential: Credential,
     device_label: Option<&str>,
 ) -> AppResult<Result<Issued, UserError>> {
     let address_key = throttle::address_key("invitation", meta.client_address);
@@ -765,8 +775,24 @@ pub async fn accept_invitation(
             "This invitation code is not valid. It may have expired or been used already.",
         )));
     };
-    if let Err(problem) = validate_new_password("password", new_password, &found.email) {
+    if let Credential::Password(new_password) = &credential
+        && let Err(problem) = validate_new_password("password", new_password, &found.email)
+    {
         return Ok(Err(problem));
+    }
+    if let Credential::External { issuer, subject } = &credential
+        && user_account::Entity::find()
+            .filter(user_account::Column::ExternalIssuer.eq(issuer.as_str()))
+            .filter(user_account::Column::ExternalSubject.eq(subject.as_str()))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::EmailTaken,
+            "idToken",
+            "This e-ID is linked to another account already.",
+        )));
     }
     if email_taken(db, &found.email).await? {
         return Ok(Err(UserError::on_field(
@@ -775,9 +801,18 @@ pub async fn accept_invitation(
             "An account with this invitation's e-mail address exists already.",
         )));
     }
-    let hash = password::hash_password_async(new_password.to_owned())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (password_hash, external_issuer, external_subject) = match credential {
+        Credential::Password(new_password) => (
+            Some(
+                password::hash_password_async(new_password)
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            ),
+            None,
+            None,
+        ),
+        Credential::External { issuer, subject } => (None, Some(issuer), Some(subject)),
+    };
     let txn = db.begin().await?;
     let user_id = Uuid::now_v7();
     // Claim the invitation first: of two concurrent redemptions only one
@@ -805,9 +840,9 @@ pub async fn accept_invitation(
         email: Set(found.email.clone()),
         display_name: Set(found.display_name.clone()),
         role: Set(found.role),
-        password_hash: Set(Some(hash)),
-        external_issuer: Set(None),
-        external_subject: Set(None),
+        password_hash: Set(password_hash),
+        external_issuer: Set(external_issuer),
+        external_subject: Set(external_subject),
         created_at: Set(now),
         disabled_at: Set(None),
     }
@@ -824,6 +859,106 @@ pub async fn accept_invitation(
     .await?;
     txn.commit().await?;
     Ok(Ok(issued))
+}
+
+/// Signs in the account linked to the subject of a verified ID token.
+/// A refused token, an unlinked identity and a deactivated account are told
+/// apart for the user (they need different help), but all are throttled per
+/// client address and audited.
+pub async fn login_with_id_token(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    oidc: Option<&OidcVerifier>,
+    meta: &RequestMeta,
+    id_token: &str,
+    nonce: &str,
+    device_label: Option<&str>,
+) -> AppResult<Result<Issued, UserError>> {
+    let oidc = oidc.ok_or_else(|| {
+        AppError::bad_input(&["input", "idToken"], "sign-in with e-ID is not configured")
+    })?;
+    let address_key = throttle::address_key("external-login", meta.client_address);
+    if let Some(key) = &address_key {
+        throttle::ensure_not_locked(db, std::slice::from_ref(key)).await?;
+    }
+    let refuse = |detail: &'static str, problem: UserError| async move {
+        if let Some(key) = &address_key {
+            throttle::record_failure(db, key, PER_ADDRESS).await?;
+        }
+        audit::append(
+            db,
+            AuditEntry::new(AuditAction::ExternalLoginFailed, None)
+                .request(&meta.request_id)
+                .detail(detail),
+        )
+        .await?;
+        Ok::<_, AppError>(Err(problem))
+    };
+    let claims = match oidc.verify(id_token, nonce).await {
+        Ok(claims) => claims,
+        Err(refusal) => {
+            tracing::info!(?refusal, "ID token refused");
+            return refuse(
+                "INVALID_ID_TOKEN",
+                UserError::on_field(
+                    UserErrorCode::InvalidCredentials,
+                    "idToken",
+                    "The e-ID sign-in could not be verified. Try again.",
+                ),
+            )
+            .await;
+        }
+    };
+    let account = user_account::Entity::find()
+        .filter(user_account::Column::ExternalIssuer.eq(claims.iss.as_str()))
+        .filter(user_account::Column::ExternalSubject.eq(claims.sub.as_str()))
+        .one(db)
+        .await?;
+    let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
+        return refuse(
+            "NOT_LINKED",
+            UserError::on_field(
+                UserErrorCode::ExternalIdentityNotLinked,
+                "idToken",
+                "No account uses this e-ID. Accept your invitation first.",
+            ),
+        )
+        .await;
+    };
+    let txn = db.begin().await?;
+    let issued = open_session(&txn, keys, &account, device_label).await?;
+    audit::append(
+        &txn,
+        AuditEntry::new(AuditAction::ExternalLoginSucceeded, Some(account.tenant_id))
+            .actor(account.id)
+            .subject("Session", issued.principal.session_id)
+            .request(&meta.request_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(issued))
+}
+
+/// Verifies an ID token for linking it to a new account (`acceptInvitation`).
+pub async fn verify_id_token_for_link(
+    oidc: Option<&OidcVerifier>,
+    id_token: &str,
+    nonce: &str,
+) -> AppResult<Result<Credential, UserError>> {
+    let oidc = oidc.ok_or_else(|| {
+        AppError::bad_input(&["input", "idToken"], "sign-in with e-ID is not configured")
+    })?;
+    Ok(match oidc.verify(id_token, nonce).await {
+        Ok(claims) => Ok(Credential::External {
+            issuer: claims.iss,
+            subject: claims.sub,
+        }),
+        Err(_) => Err(UserError::on_field(
+            UserErrorCode::InvalidCredentials,
+            "idToken",
+            "The e-ID sign-in could not be verified. Try again.",
+        )),
+    })
 }
 
 /// Deactivates an account (admins of its tenant, not themselves). Its sessions

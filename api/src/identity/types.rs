@@ -498,13 +498,29 @@ pub struct RevokeInvitationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// An invitation code and the password to set.
+/// An invitation code and how the new account will sign in: a password, or an
+/// e-ID (an ID token from the municipality's OIDC broker). Give exactly one.
 #[derive(Debug, InputObject)]
 pub struct AcceptInvitationInput {
     /// The one-time code from the invitation.
     pub code: String,
     /// The password for the new account: 12 to 256 characters.
-    pub password: String,
+    pub password: Option<String>,
+    /// An ID token from the e-ID broker, to link that identity to the account.
+    pub id_token: Option<String>,
+    /// The nonce the app sent when it requested `idToken`.
+    pub nonce: Option<String>,
+    /// A label for this device shown in the session list.
+    pub device_label: Option<String>,
+}
+
+/// An ID token from the municipality's e-ID broker.
+#[derive(Debug, InputObject)]
+pub struct LoginWithIdTokenInput {
+    /// The ID token (a JWT signed by the broker).
+    pub id_token: String,
+    /// The nonce the app sent in its authentication request.
+    pub nonce: String,
     /// A label for this device shown in the session list.
     pub device_label: Option<String>,
 }

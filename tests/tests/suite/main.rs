@@ -9,6 +9,7 @@ mod foundation;
 mod identity;
 mod invitations;
 mod lifecycle;
+mod oidc;
 mod schema;
 mod sessions;
 mod tokens;
