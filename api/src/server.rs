@@ -23,7 +23,7 @@ use crate::{
     auth::viewer::{Viewer, bearer_token, resolve_viewer},
     db,
     error::{AppError, code},
-    graphql::{AppSchema, AppState, RequestMeta},
+    graphql::{AppSchema, AppState, RequestMeta, viewer_extension::ConnectionToken},
 };
 
 /// The response header carrying the request id.
@@ -241,8 +241,10 @@ async fn graphql_ws(
                         )
                         .into());
                     }
+                    // The token, not the viewer, stays with the connection:
+                    // each operation resolves its viewer afresh.
                     let mut data = async_graphql::Data::default();
-                    data.insert(viewer);
+                    data.insert(ConnectionToken(token));
                     data.insert(meta);
                     Ok(data)
                 })

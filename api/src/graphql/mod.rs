@@ -5,6 +5,7 @@ pub mod node;
 pub mod pagination;
 pub mod telemetry;
 pub mod user_error;
+pub mod viewer_extension;
 
 use std::sync::Arc;
 
@@ -67,7 +68,8 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .extension(telemetry::OperationName);
+    .extension(telemetry::OperationName)
+    .extension(viewer_extension::ResolveConnectionViewer);
     if let Some(state) = state {
         builder = builder
             .data(loaders::organisation_loader(state.db.clone()))

@@ -8,6 +8,7 @@ on_both_backends!(
     graphql_transport_ws_authenticates_in_connection_init_and_runs_operations,
     legacy_graphql_ws_runs_operations,
     an_invalid_token_in_connection_init_closes_the_connection,
+    signing_out_takes_effect_on_an_open_websocket_at_once,
 );
 
 async fn graphql_transport_ws_authenticates_in_connection_init_and_runs_operations(
@@ -102,5 +103,39 @@ async fn an_invalid_token_in_connection_init_closes_the_connection(backend: Back
         .expect("with a close frame");
     assert_eq!(code, 1002);
     assert!(reason.contains("expired or revoked"), "{reason}");
+    app.stop().await;
+}
+
+async fn signing_out_takes_effect_on_an_open_websocket_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tokens = app.sign_in("guardian@exempelby.example").await;
+    let mut ws = app.websocket("graphql-transport-ws").await;
+    ws.send(json!({ "type": "connection_init", "payload": { "accessToken": tokens.access } }))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    let ask =
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ viewer { role } }" } });
+    ws.send(ask.clone()).await;
+    assert_eq!(
+        ws.next().await.unwrap()["payload"]["data"]["viewer"]["role"],
+        "GUARDIAN"
+    );
+    assert_eq!(ws.next().await.unwrap()["type"], "complete");
+
+    app.graphql_as(
+        &tokens.access,
+        "mutation { logout { endedSessionCount } }",
+        json!({}),
+    )
+    .await;
+
+    let mut again = ask;
+    again["id"] = json!("2");
+    ws.send(again).await;
+    let answer = ws.next().await.unwrap();
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{answer}"
+    );
     app.stop().await;
 }
