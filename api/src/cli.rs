@@ -121,10 +121,11 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
     db::migrate(&db).await?;
     let report = demo::seed(&db).await?;
     eprintln!(
-        "demo data: {} tenants, {} organisations, {} accounts created (password for all: {})",
+        "demo data: {} tenants, {} organisations, {} accounts, {} cases created (password for all: {})",
         report.tenants_created,
         report.organisations_created,
         report.accounts_created,
+        report.cases_created,
         demo::DEMO_PASSWORD
     );
     Ok(())

@@ -168,6 +168,27 @@ pub fn accounts() -> Vec<DemoAccount> {
             organisation: None,
         },
         DemoAccount {
+            email: "teamlead2@exempelby.example",
+            display_name: "Omar Said",
+            role: Role::TeamLead,
+            tenant: demo,
+            organisation: Some(SOCIAL_SERVICES),
+        },
+        DemoAccount {
+            email: "caseworker2@exempelby.example",
+            display_name: "Lena Åberg",
+            role: Role::Caseworker,
+            tenant: demo,
+            organisation: Some(SOCIAL_SERVICES),
+        },
+        DemoAccount {
+            email: "caseworker3@exempelby.example",
+            display_name: "Mikael Strand",
+            role: Role::Caseworker,
+            tenant: demo,
+            organisation: Some(SOCIAL_SERVICES),
+        },
+        DemoAccount {
             email: "caseworker@grannby.example",
             display_name: "Per Grann",
             role: Role::Caseworker,
@@ -183,6 +204,7 @@ pub struct SeedReport {
     pub tenants_created: usize,
     pub organisations_created: usize,
     pub accounts_created: usize,
+    pub cases_created: usize,
 }
 
 /// Loads the demo municipality; adds only what is missing, in one transaction.
@@ -267,5 +289,355 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
         report.accounts_created += 1;
     }
     txn.commit().await?;
+    report.cases_created = seed_cases(db).await?;
     Ok(report)
+}
+
+const TEAM_NORTH: u128 = 0x0193_0000_0000_7000_8000_0000_0003_0001;
+const TEAM_SOUTH: u128 = 0x0193_0000_0000_7000_8000_0000_0003_0002;
+const FAMILY_BASE: u128 = 0x0193_0000_0000_7000_8000_0001_0000_0000;
+const CASE_BASE: u128 = 0x0193_0000_0000_7000_8000_0002_0000_0000;
+const MEMBER_BASE: u128 = 0x0193_0000_0000_7000_8000_0003_0000_0000;
+const CONSENT_BASE: u128 = 0x0193_0000_0000_7000_8000_0004_0000_0000;
+/// How many families the demo municipality has.
+pub const DEMO_FAMILIES: usize = 40;
+
+const SURNAMES: [&str; 20] = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Lindberg",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Jönsson",
+    "Lindqvist",
+    "Jakobsson",
+    "Magnusson",
+    "Olofsson",
+];
+const GIVEN: [&str; 12] = [
+    "Alva", "Liam", "Maja", "Noah", "Ella", "Hugo", "Saga", "Oscar", "Wilma", "Lucas", "Freja",
+    "Adam",
+];
+
+async fn user_id_of<C: sea_orm::ConnectionTrait>(db: &C, email: &str) -> anyhow::Result<Uuid> {
+    Ok(user_account::Entity::find()
+        .filter(user_account::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo account {email} is missing"))?
+        .id)
+}
+
+/// Teams, 40 families with cases of both types (some with overdue follow-ups),
+/// and consents for the school and child psychiatry. Adds only what is missing.
+async fn seed_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    use chrono::{Duration, NaiveDate};
+    use entity::{
+        care_case::{self, CaseStatus, CaseType},
+        case_assignment::{self, Responsibility},
+        case_focus_child, case_therapist, consent, family, family_member,
+        family_member::{MemberKind, NetworkRelation},
+        team, team_membership,
+    };
+
+    if family::Entity::find_by_id(Uuid::from_u128(FAMILY_BASE))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let zone: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
+    let now = Utc::now();
+    let today = crate::case::cadence::local_date(now, zone);
+    let id = |base: u128, n: usize| Uuid::from_u128(base + n as u128);
+    let lead_north = user_id_of(db, "teamlead@exempelby.example").await?;
+    let lead_south = user_id_of(db, "teamlead2@exempelby.example").await?;
+    let anna = user_id_of(db, "caseworker@exempelby.example").await?;
+    let johan = user_id_of(db, "partner@exempelby.example").await?;
+    let karin = user_id_of(db, "therapist@exempelby.example").await?;
+    let lena = user_id_of(db, "caseworker2@exempelby.example").await?;
+    let mikael = user_id_of(db, "caseworker3@exempelby.example").await?;
+    let sara = user_id_of(db, "guardian@exempelby.example").await?;
+    let ali = user_id_of(db, "guardian2@exempelby.example").await?;
+    let elias = user_id_of(db, "young@exempelby.example").await?;
+    let birgitta = user_id_of(db, "network@exempelby.example").await?;
+
+    let txn = db.begin().await?;
+    for (team_id, name, lead) in [
+        (TEAM_NORTH, "Team Norr", lead_north),
+        (TEAM_SOUTH, "Team Söder", lead_south),
+    ] {
+        team::ActiveModel {
+            id: Set(Uuid::from_u128(team_id)),
+            tenant_id: Set(DEMO_TENANT_ID),
+            name: Set(name.to_owned()),
+            team_lead_id: Set(Some(lead)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    for (user, team_id) in [
+        (lead_north, TEAM_NORTH),
+        (anna, TEAM_NORTH),
+        (johan, TEAM_NORTH),
+        (karin, TEAM_NORTH),
+        (lead_south, TEAM_SOUTH),
+        (lena, TEAM_SOUTH),
+        (mikael, TEAM_SOUTH),
+    ] {
+        team_membership::ActiveModel {
+            user_id: Set(user),
+            team_id: Set(Uuid::from_u128(team_id)),
+        }
+        .insert(&txn)
+        .await?;
+    }
+
+    let mut member_n = 0usize;
+    let mut consent_n = 0usize;
+    for n in 0..DEMO_FAMILIES {
+        let family_id = id(FAMILY_BASE, n);
+        // The first two families are the demo logins' own.
+        let name = match n {
+            0 => "Nilsson".to_owned(),
+            1 => "Hassan".to_owned(),
+            _ => SURNAMES[n % SURNAMES.len()].to_owned(),
+        };
+        family::ActiveModel {
+            id: Set(family_id),
+            tenant_id: Set(DEMO_TENANT_ID),
+            name: Set(name.clone()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let mut add = |kind, display: String, born: Option<NaiveDate>, relation, user| {
+            member_n += 1;
+            family_member::ActiveModel {
+                id: Set(id(MEMBER_BASE, member_n)),
+                family_id: Set(family_id),
+                tenant_id: Set(DEMO_TENANT_ID),
+                kind: Set(kind),
+                display_name: Set(display),
+                date_of_birth: Set(born),
+                network_relation: Set(relation),
+                user_id: Set(user),
+                created_at: Set(now),
+            }
+        };
+        let mut members = Vec::new();
+        let mut focus = Vec::new();
+        match n {
+            0 => {
+                members.push(add(
+                    MemberKind::Guardian,
+                    "Sara Nilsson".into(),
+                    None,
+                    None,
+                    Some(sara),
+                ));
+                let child = add(
+                    MemberKind::Child,
+                    "Elias Nilsson".into(),
+                    NaiveDate::from_ymd_opt(2011, 4, 3),
+                    None,
+                    Some(elias),
+                );
+                focus.push(child.id.clone().unwrap());
+                members.push(child);
+                members.push(add(
+                    MemberKind::Child,
+                    "Ida Nilsson".into(),
+                    NaiveDate::from_ymd_opt(2016, 9, 21),
+                    None,
+                    None,
+                ));
+                members.push(add(
+                    MemberKind::NetworkMember,
+                    "Birgitta Nilsson".into(),
+                    None,
+                    Some(NetworkRelation::Relative),
+                    Some(birgitta),
+                ));
+            }
+            1 => {
+                members.push(add(
+                    MemberKind::Guardian,
+                    "Ali Hassan".into(),
+                    None,
+                    None,
+                    Some(ali),
+                ));
+                let child = add(
+                    MemberKind::Child,
+                    "Yasmin Hassan".into(),
+                    NaiveDate::from_ymd_opt(2014, 1, 12),
+                    None,
+                    None,
+                );
+                focus.push(child.id.clone().unwrap());
+                members.push(child);
+            }
+            _ => {
+                members.push(add(
+                    MemberKind::Guardian,
+                    format!("{} {name}", GIVEN[(n * 5) % GIVEN.len()]),
+                    None,
+                    None,
+                    None,
+                ));
+                let born = NaiveDate::from_ymd_opt(
+                    2008 + (n % 14) as i32,
+                    1 + (n % 12) as u32,
+                    1 + (n % 27) as u32,
+                );
+                let child = add(
+                    MemberKind::Child,
+                    format!("{} {name}", GIVEN[n % GIVEN.len()]),
+                    born,
+                    None,
+                    None,
+                );
+                focus.push(child.id.clone().unwrap());
+                members.push(child);
+                if n % 4 == 0 {
+                    members.push(add(
+                        MemberKind::NetworkMember,
+                        format!("Stödfamiljen {}", SURNAMES[(n + 3) % SURNAMES.len()]),
+                        None,
+                        Some(NetworkRelation::SupportFamily),
+                        None,
+                    ));
+                }
+            }
+        }
+        for member in members {
+            member.insert(&txn).await?;
+        }
+
+        let case_id = id(CASE_BASE, n);
+        let north = n % 2 == 0;
+        let (team_id, primary, partner) = match n {
+            0 => (TEAM_NORTH, anna, Some(johan)),
+            1 => (TEAM_NORTH, johan, Some(anna)),
+            _ if north => (TEAM_NORTH, if n % 4 == 0 { anna } else { johan }, None),
+            _ => (
+                TEAM_SOUTH,
+                if n % 3 == 0 { lena } else { mikael },
+                Some(if n % 3 == 0 { mikael } else { lena }),
+            ),
+        };
+        let case_type = if n % 3 == 1 {
+            CaseType::Support
+        } else {
+            CaseType::Investigation
+        };
+        let opened_on = today - Duration::days(20 + ((n * 37) % 400) as i64);
+        // Every fifth case is overdue: its last follow-up is long past.
+        let last_follow_up_at = if n % 5 == 3 {
+            Some(now - Duration::days(120))
+        } else if n % 5 == 0 {
+            None
+        } else {
+            Some(now - Duration::days(((n * 7) % 30) as i64 + 1))
+        };
+        let status = if n >= 37 {
+            CaseStatus::Closed
+        } else {
+            CaseStatus::Open
+        };
+        let mut model = care_case::Model {
+            id: case_id,
+            tenant_id: DEMO_TENANT_ID,
+            family_id,
+            team_id: Uuid::from_u128(team_id),
+            case_type,
+            status,
+            opened_on,
+            start_conversation_on: Some(opened_on + Duration::days(7)),
+            last_follow_up_at,
+            next_follow_up_due: opened_on,
+            primary_caseworker_id: primary,
+            partner_caseworker_id: partner,
+            young_person_may_consent: n == 0,
+            closed_at: (status == CaseStatus::Closed).then_some(now - Duration::days(3)),
+            closing_note: (status == CaseStatus::Closed)
+                .then(|| "The goals were reached; the family manages on its own.".to_owned()),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        model.next_follow_up_due = crate::case::service::due_date(&model, zone);
+        care_case::ActiveModel::from(model).insert(&txn).await?;
+        for member_id in focus {
+            case_focus_child::ActiveModel {
+                case_id: Set(case_id),
+                member_id: Set(member_id),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        case_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            case_id: Set(case_id),
+            responsibility: Set(Responsibility::PrimaryCaseworker),
+            user_id: Set(primary),
+            started_at: Set(now),
+            ended_at: Set(None),
+            assigned_by: Set(None),
+            handover_note: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        if n == 0 {
+            case_therapist::ActiveModel {
+                case_id: Set(case_id),
+                user_id: Set(karin),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        // Consents: the school sees goals and appointments of some cases, child
+        // psychiatry a little more of a few.
+        let mut consents = Vec::new();
+        if n == 0 || n % 3 == 0 {
+            consents.push((SCHOOL, "GOALS,APPOINTMENTS"));
+        }
+        if n == 0 || n % 7 == 0 {
+            consents.push((CHILD_PSYCHIATRY, "GOALS,APPOINTMENTS,MESSAGES"));
+        }
+        for (organisation, categories) in consents {
+            consent_n += 1;
+            consent::ActiveModel {
+                id: Set(id(CONSENT_BASE, consent_n)),
+                case_id: Set(case_id),
+                tenant_id: Set(DEMO_TENANT_ID),
+                organisation_id: Set(Uuid::from_u128(organisation)),
+                user_id: Set(None),
+                categories: Set(categories.to_owned()),
+                valid_from: Set(now - Duration::days(10)),
+                valid_until: Set(Some(now + Duration::days(365))),
+                granted_by: Set(if n == 0 { sara } else { primary }),
+                granted_at: Set(now - Duration::days(10)),
+                withdrawn_at: Set(None),
+                withdrawn_by: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(DEMO_FAMILIES)
 }

@@ -5,11 +5,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod case;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod family;
 pub mod graphql;
 pub mod identity;
 pub mod server;

@@ -149,7 +149,14 @@ async fn graphql_http(
     };
     let response = route_state
         .schema
-        .execute(gql_request.data(viewer).data(meta))
+        .execute(
+            gql_request
+                .data(viewer)
+                .data(meta)
+                .data(std::sync::Arc::new(
+                    crate::case::service::ReadAudit::default(),
+                )),
+        )
         .await;
     let response = finish_response(response, &request_id);
     span.record(

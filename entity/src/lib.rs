@@ -3,8 +3,17 @@
 pub mod audit_chain_head;
 pub mod audit_event;
 pub mod auth_throttle;
+pub mod care_case;
+pub mod case_assignment;
+pub mod case_focus_child;
+pub mod case_therapist;
+pub mod consent;
+pub mod family;
+pub mod family_member;
 pub mod invitation;
 pub mod organisation;
 pub mod session;
+pub mod team;
+pub mod team_membership;
 pub mod tenant;
 pub mod user_account;

@@ -37,6 +37,16 @@ pub enum AuditAction {
     InvitationAccepted,
     UserDeactivated,
     TenantBootstrapped,
+    CaseRead,
+    CaseOpened,
+    CaseUpdated,
+    CaseClosed,
+    CaseTransferredToAdultServices,
+    CaseHandedOver,
+    PartnerCaseworkerSet,
+    FamilyMemberAdded,
+    ConsentGranted,
+    ConsentWithdrawn,
 }
 
 impl AuditAction {
@@ -58,6 +68,16 @@ impl AuditAction {
             AuditAction::InvitationAccepted => "INVITATION_ACCEPTED",
             AuditAction::UserDeactivated => "USER_DEACTIVATED",
             AuditAction::TenantBootstrapped => "TENANT_BOOTSTRAPPED",
+            AuditAction::CaseRead => "CASE_READ",
+            AuditAction::CaseOpened => "CASE_OPENED",
+            AuditAction::CaseUpdated => "CASE_UPDATED",
+            AuditAction::CaseClosed => "CASE_CLOSED",
+            AuditAction::CaseTransferredToAdultServices => "CASE_TRANSFERRED_TO_ADULT_SERVICES",
+            AuditAction::CaseHandedOver => "CASE_HANDED_OVER",
+            AuditAction::PartnerCaseworkerSet => "PARTNER_CASEWORKER_SET",
+            AuditAction::FamilyMemberAdded => "FAMILY_MEMBER_ADDED",
+            AuditAction::ConsentGranted => "CONSENT_GRANTED",
+            AuditAction::ConsentWithdrawn => "CONSENT_WITHDRAWN",
         }
     }
 }
@@ -106,6 +126,12 @@ impl AuditEntry {
         self
     }
 
+    /// The case it concerns.
+    pub fn case(mut self, case_id: Uuid) -> Self {
+        self.case_id = Some(case_id);
+        self
+    }
+
     /// A short reason code.
     pub fn detail(mut self, detail: &'static str) -> Self {
         self.detail = Some(detail);
@@ -120,10 +146,28 @@ pub async fn append<C>(db: &C, entry: AuditEntry) -> AppResult<()>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let action = entry
-        .action
-        .ok_or_else(|| AppError::Internal("audit entry without an action".into()))?;
-    let chain_id = entry.tenant_id.unwrap_or(Uuid::nil());
+    append_many(db, vec![entry]).await
+}
+
+/// Appends entries of one tenant's chain with a constant number of statements
+/// (one chain-head lock, one multi-row insert, one head update), e.g. the reads
+/// of a page of cases.
+pub async fn append_many<C>(db: &C, entries: Vec<AuditEntry>) -> AppResult<()>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    let chain_id = first.tenant_id.unwrap_or(Uuid::nil());
+    if entries
+        .iter()
+        .any(|e| e.tenant_id.unwrap_or(Uuid::nil()) != chain_id)
+    {
+        return Err(AppError::Internal(
+            "audit entries of one batch must share a chain".into(),
+        ));
+    }
     let txn = db.begin().await?;
     audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
         chain_id: Set(chain_id),
@@ -143,32 +187,44 @@ where
         .await?
         .ok_or_else(|| AppError::Internal("audit chain head vanished".into()))?;
 
-    let mut event = audit_event::Model {
-        id: Uuid::now_v7(),
-        chain_id,
-        seq: head.last_seq + 1,
-        tenant_id: entry.tenant_id,
-        // Stored with microsecond precision on every backend, so the hash
-        // recomputed from a read row matches.
-        occurred_at: Utc::now().trunc_subsecs(6),
-        actor_user_id: entry.actor_user_id,
-        action: action.as_str().to_owned(),
-        subject_type: entry.subject_type.map(str::to_owned),
-        subject_id: entry.subject_id,
-        case_id: entry.case_id,
-        request_id: entry.request_id,
-        detail: entry.detail.map(str::to_owned),
-        prev_hash: head.last_hash.clone(),
-        hash: String::new(),
-    };
-    event.hash = entry_hash(&event);
-    let hash = event.hash.clone();
-    let seq = event.seq;
-    audit_event::ActiveModel::from(event).insert(&txn).await?;
+    // Stored with microsecond precision on every backend, so the hash
+    // recomputed from a read row matches.
+    let occurred_at = Utc::now().trunc_subsecs(6);
+    let mut prev_hash = head.last_hash.clone();
+    let mut seq = head.last_seq;
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let action = entry
+            .action
+            .ok_or_else(|| AppError::Internal("audit entry without an action".into()))?;
+        seq += 1;
+        let mut event = audit_event::Model {
+            id: Uuid::now_v7(),
+            chain_id,
+            seq,
+            tenant_id: entry.tenant_id,
+            occurred_at,
+            actor_user_id: entry.actor_user_id,
+            action: action.as_str().to_owned(),
+            subject_type: entry.subject_type.map(str::to_owned),
+            subject_id: entry.subject_id,
+            case_id: entry.case_id,
+            request_id: entry.request_id,
+            detail: entry.detail.map(str::to_owned),
+            prev_hash: prev_hash.clone(),
+            hash: String::new(),
+        };
+        event.hash = entry_hash(&event);
+        prev_hash = event.hash.clone();
+        rows.push(audit_event::ActiveModel::from(event));
+    }
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
     audit_chain_head::ActiveModel {
         chain_id: Set(chain_id),
         last_seq: Set(seq),
-        last_hash: Set(hash),
+        last_hash: Set(prev_hash),
     }
     .update(&txn)
     .await?;

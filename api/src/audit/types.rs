@@ -43,6 +43,26 @@ pub enum AuditAction {
     UserDeactivated,
     /// The tenant and its first admin were created.
     TenantBootstrapped,
+    /// A member of staff read a case.
+    CaseRead,
+    /// A case was opened.
+    CaseOpened,
+    /// A case's details were changed.
+    CaseUpdated,
+    /// A case was closed.
+    CaseClosed,
+    /// A case was transferred to adult services with a handover.
+    CaseTransferredToAdultServices,
+    /// A case was handed over to another primary caseworker.
+    CaseHandedOver,
+    /// The partner caseworker of a case was set or removed.
+    PartnerCaseworkerSet,
+    /// A person was added to a family.
+    FamilyMemberAdded,
+    /// A family gave a consent.
+    ConsentGranted,
+    /// A consent was withdrawn.
+    ConsentWithdrawn,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -72,6 +92,19 @@ impl AuditAction {
             (A::InvitationAccepted, AuditAction::InvitationAccepted),
             (A::UserDeactivated, AuditAction::UserDeactivated),
             (A::TenantBootstrapped, AuditAction::TenantBootstrapped),
+            (A::CaseRead, AuditAction::CaseRead),
+            (A::CaseOpened, AuditAction::CaseOpened),
+            (A::CaseUpdated, AuditAction::CaseUpdated),
+            (A::CaseClosed, AuditAction::CaseClosed),
+            (
+                A::CaseTransferredToAdultServices,
+                AuditAction::CaseTransferredToAdultServices,
+            ),
+            (A::CaseHandedOver, AuditAction::CaseHandedOver),
+            (A::PartnerCaseworkerSet, AuditAction::PartnerCaseworkerSet),
+            (A::FamilyMemberAdded, AuditAction::FamilyMemberAdded),
+            (A::ConsentGranted, AuditAction::ConsentGranted),
+            (A::ConsentWithdrawn, AuditAction::ConsentWithdrawn),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

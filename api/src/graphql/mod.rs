@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     audit::AuditQuery,
     auth::{TokenKeys, Viewer},
+    case::{CaseMutation, CaseQuery},
     identity::{IdentityMutation, IdentityQuery},
 };
 
@@ -49,12 +50,12 @@ pub struct RequestMeta {
 /// The query root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery);
+pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery, CaseQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(IdentityMutation);
+pub struct MutationRoot(IdentityMutation, CaseMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -74,6 +75,11 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         builder = builder
             .data(loaders::organisation_loader(state.db.clone()))
             .data(loaders::user_loader(state.db.clone()))
+            .data(loaders::family_loader(state.db.clone()))
+            .data(loaders::team_loader(state.db.clone()))
+            .data(loaders::family_members_loader(state.db.clone()))
+            .data(loaders::focus_children_loader(state.db.clone()))
+            .data(loaders::therapists_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()
@@ -97,6 +103,8 @@ pub trait ContextExt {
     fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader>;
     /// The user loader.
     fn user_loader(&self) -> &DataLoader<loaders::UserLoader>;
+    /// Any registered loader.
+    fn loader<L: Send + Sync + 'static>(&self) -> &DataLoader<L>;
 }
 
 static ANONYMOUS: Viewer = Viewer::Anonymous;
@@ -121,6 +129,12 @@ impl ContextExt for Context<'_> {
     #[allow(clippy::expect_used)]
     fn organisation_loader(&self) -> &DataLoader<loaders::OrganisationLoader> {
         self.data::<DataLoader<loaders::OrganisationLoader>>()
+            .expect("loaders are in the schema data")
+    }
+
+    #[allow(clippy::expect_used)]
+    fn loader<L: Send + Sync + 'static>(&self) -> &DataLoader<L> {
+        self.data::<DataLoader<L>>()
             .expect("loaders are in the schema data")
     }
 

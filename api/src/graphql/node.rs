@@ -7,6 +7,11 @@ use uuid::Uuid;
 use super::ContextExt;
 use crate::{
     audit::types::AuditEvent,
+    case::{
+        query::read_audit,
+        service as cases,
+        types::{Case, Consent, Family, FamilyMember, Team},
+    },
     error::AppError,
     identity::{
         self,
@@ -26,6 +31,11 @@ pub enum NodeKind {
     Session,
     AuditEvent,
     Invitation,
+    Case,
+    Family,
+    FamilyMember,
+    Team,
+    Consent,
 }
 
 impl NodeKind {
@@ -37,6 +47,11 @@ impl NodeKind {
             NodeKind::Session => "Session",
             NodeKind::AuditEvent => "AuditEvent",
             NodeKind::Invitation => "Invitation",
+            NodeKind::Case => "Case",
+            NodeKind::Family => "Family",
+            NodeKind::FamilyMember => "FamilyMember",
+            NodeKind::Team => "Team",
+            NodeKind::Consent => "Consent",
         }
     }
 
@@ -49,6 +64,11 @@ impl NodeKind {
             "Session" => NodeKind::Session,
             "AuditEvent" => NodeKind::AuditEvent,
             "Invitation" => NodeKind::Invitation,
+            "Case" => NodeKind::Case,
+            "Family" => NodeKind::Family,
+            "FamilyMember" => NodeKind::FamilyMember,
+            "Team" => NodeKind::Team,
+            "Consent" => NodeKind::Consent,
             _ => return None,
         })
     }
@@ -104,6 +124,11 @@ pub enum Node {
     Session(Session),
     AuditEvent(AuditEvent),
     Invitation(Invitation),
+    Case(Case),
+    Family(Family),
+    FamilyMember(FamilyMember),
+    Team(Team),
+    Consent(Consent),
 }
 
 /// `node` and `nodes`.
@@ -177,6 +202,57 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 .await?
                 .into(),
         ),
+        NodeKind::Case => Node::Case(Case(
+            cases::case(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?,
+        )),
+        NodeKind::Family => {
+            let (model, view) = cases::family(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?;
+            Node::Family(Family {
+                model,
+                categories: view.access.categories,
+                today: view.today(),
+            })
+        }
+        NodeKind::FamilyMember => {
+            let (model, view) = cases::family_member(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?;
+            Node::FamilyMember(FamilyMember {
+                model,
+                categories: view.access.categories,
+                today: view.today(),
+            })
+        }
+        NodeKind::Team => Node::Team(Team(cases::team(db, principal, global.uuid).await?)),
+        NodeKind::Consent => Node::Consent(Consent(
+            cases::consent(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?,
+        )),
     })
 }
 

@@ -29,6 +29,8 @@ pub enum UserErrorCode {
     ExternalIdentityNotLinked,
     /// Exactly one of several alternative fields must be given.
     ExactlyOneRequired,
+    /// The object changed since the client read it (its `version` differs).
+    StaleVersion,
 }
 
 /// A problem with the input that the user can fix; nothing was changed.

@@ -51,6 +51,7 @@ impl Extension for ResolveConnectionViewerExtension {
         let viewer = resolve_viewer(&state.db, &state.keys, token.as_deref())
             .await
             .map_err(|e| async_graphql::Error::from(e).into_server_error(Default::default()))?;
-        next.run(ctx, request.data(viewer)).await
+        let read_audit = std::sync::Arc::new(crate::case::service::ReadAudit::default());
+        next.run(ctx, request.data(viewer).data(read_audit)).await
     }
 }

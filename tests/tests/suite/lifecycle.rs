@@ -96,14 +96,14 @@ async fn seed_demo_is_idempotent(backend: Backend) {
     assert!(
         first
             .stderr
-            .contains("2 tenants, 6 organisations, 12 accounts created"),
+            .contains("2 tenants, 6 organisations, 15 accounts, 40 cases created"),
         "{}",
         first.stderr
     );
     assert!(
         second
             .stderr
-            .contains("0 tenants, 0 organisations, 0 accounts created"),
+            .contains("0 tenants, 0 organisations, 0 accounts, 0 cases created"),
         "{}",
         second.stderr
     );

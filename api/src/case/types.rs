@@ -1,0 +1,593 @@
+//! GraphQL types of cases, families, consents and teams.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{case_assignment, consent, family, family_member, team};
+use uuid::Uuid;
+
+use super::{cadence, service::CaseView};
+use crate::{
+    auth::case_policy::{self, Categories, Category},
+    error::AppError,
+    graphql::{
+        ContextExt, loaders,
+        node::{GlobalId, NodeKind},
+    },
+    identity::types::{Organisation, User},
+};
+
+/// What kind of case it is; fixes the follow-up cadence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::care_case::CaseType")]
+pub enum CaseType {
+    /// Compensation and support only: followed up every 3 months.
+    Support,
+    /// A child-professional investigation with measures: followed up every 6 weeks.
+    Investigation,
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::care_case::CaseStatus")]
+pub enum CaseStatus {
+    /// Being worked.
+    Open,
+    /// Closed.
+    Closed,
+    /// Handed over to adult services.
+    TransferredToAdultServices,
+}
+
+/// How the viewer is related to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::auth::case_policy::CaseRelation")]
+pub enum CaseRelation {
+    /// The primary caseworker.
+    PrimaryCaseworker,
+    /// The partner caseworker ("makker"), who covers for the primary.
+    PartnerCaseworker,
+    /// A family therapist on the case.
+    FamilyTherapist,
+    /// The lead of the team that owns the case.
+    TeamLead,
+    /// A guardian in the family.
+    Guardian,
+    /// The young person the case is about.
+    YoungPerson,
+    /// A member of the family's network.
+    NetworkMember,
+    /// A professional of another agency, through the family's consent.
+    ConsentedProfessional,
+}
+
+/// A category of case data a consent can share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ConsentCategory {
+    /// The goals and their progress.
+    Goals,
+    /// The appointments.
+    Appointments,
+    /// The messages of care-team conversations.
+    Messages,
+    /// The case record: dates, follow-ups, family details, history.
+    CaseDetails,
+}
+
+impl From<ConsentCategory> for Category {
+    fn from(category: ConsentCategory) -> Self {
+        match category {
+            ConsentCategory::Goals => Category::Goals,
+            ConsentCategory::Appointments => Category::Appointments,
+            ConsentCategory::Messages => Category::Messages,
+            ConsentCategory::CaseDetails => Category::CaseDetails,
+        }
+    }
+}
+
+impl From<Category> for ConsentCategory {
+    fn from(category: Category) -> Self {
+        match category {
+            Category::Goals => ConsentCategory::Goals,
+            Category::Appointments => ConsentCategory::Appointments,
+            Category::Messages => ConsentCategory::Messages,
+            Category::CaseDetails => ConsentCategory::CaseDetails,
+        }
+    }
+}
+
+fn categories_of(set: Categories) -> Vec<ConsentCategory> {
+    set.iter().map(ConsentCategory::from).collect()
+}
+
+/// What a person is in a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::family_member::MemberKind")]
+pub enum FamilyMemberKind {
+    /// A parent or other legal guardian.
+    Guardian,
+    /// A child (who may have their own login as a young person).
+    Child,
+    /// A relative, friend, foster or support family.
+    NetworkMember,
+}
+
+/// How a network member is related to the family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::family_member::NetworkRelation")]
+pub enum NetworkRelation {
+    /// A relative.
+    Relative,
+    /// A friend.
+    Friend,
+    /// A foster family.
+    FosterFamily,
+    /// A support family.
+    SupportFamily,
+    /// Another relation.
+    Other,
+}
+
+/// Which responsibility a person had on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::case_assignment::Responsibility")]
+pub enum Responsibility {
+    /// Primary caseworker.
+    PrimaryCaseworker,
+    /// Partner caseworker.
+    PartnerCaseworker,
+    /// Family therapist.
+    FamilyTherapist,
+}
+
+fn load_error(error: impl std::fmt::Display) -> AppError {
+    AppError::Internal(error.to_string())
+}
+
+/// A case: one family in one tenant, its caseworkers and follow-up status.
+pub struct Case(pub CaseView);
+
+/// A case: one family in one tenant, its caseworkers and follow-up status.
+/// Fields marked *case details* need the `CASE_DETAILS` category (everyone on
+/// the case has it; a professional only through a consent).
+#[Object]
+impl Case {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Case, self.0.model.id)
+    }
+
+    /// The case type, which fixes the follow-up cadence.
+    async fn case_type(&self) -> CaseType {
+        self.0.model.case_type.into()
+    }
+
+    /// Where the case stands.
+    async fn status(&self) -> CaseStatus {
+        self.0.model.status.into()
+    }
+
+    /// How the viewer is related to the case.
+    async fn viewer_relation(&self) -> CaseRelation {
+        self.0.access.relation.into()
+    }
+
+    /// Which categories of the case the viewer may see.
+    async fn viewer_categories(&self) -> Vec<ConsentCategory> {
+        categories_of(self.0.access.categories)
+    }
+
+    /// The family.
+    async fn family(&self, ctx: &Context<'_>) -> Result<Family> {
+        let row = ctx
+            .loader::<loaders::FamilyLoader>()
+            .load_one(self.0.model.family_id)
+            .await
+            .map_err(load_error)?
+            .ok_or_else(|| load_error("the case's family is missing"))?;
+        Ok(Family {
+            model: row,
+            categories: self.0.access.categories,
+            today: self.0.today(),
+        })
+    }
+
+    /// The children the case is about.
+    async fn focus_children(&self, ctx: &Context<'_>) -> Result<Vec<FamilyMember>> {
+        let ids = ctx
+            .loader::<loaders::FocusChildrenLoader>()
+            .load_one(self.0.model.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let members = ctx
+            .loader::<loaders::FamilyMembersLoader>()
+            .load_one(self.0.model.family_id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(members
+            .into_iter()
+            .filter(|m| ids.contains(&m.id))
+            .map(|model| FamilyMember {
+                model,
+                categories: self.0.access.categories,
+                today: self.0.today(),
+            })
+            .collect())
+    }
+
+    /// The primary caseworker.
+    async fn primary_caseworker(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.model.primary_caseworker_id).await
+    }
+
+    /// The partner caseworker, who knows the case and covers absences.
+    async fn partner_caseworker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.model.partner_caseworker_id {
+            Some(id) => Ok(Some(user(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Family therapists working the case.
+    async fn therapists(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        let ids = ctx
+            .loader::<loaders::TherapistsLoader>()
+            .load_one(self.0.model.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let users = ctx.user_loader().load_many(ids).await.map_err(load_error)?;
+        Ok(users.into_values().map(User).collect())
+    }
+
+    /// The team that owns the case.
+    async fn team(&self, ctx: &Context<'_>) -> Result<Team> {
+        let row = ctx
+            .loader::<loaders::TeamLoader>()
+            .load_one(self.0.model.team_id)
+            .await
+            .map_err(load_error)?
+            .ok_or_else(|| load_error("the case's team is missing"))?;
+        Ok(Team(row))
+    }
+
+    /// Case details: the day the case was opened.
+    async fn opened_on(&self) -> Result<NaiveDate> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.opened_on)
+    }
+
+    /// Case details: the day of the start conversation with child and family.
+    async fn start_conversation_on(&self) -> Result<Option<NaiveDate>> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.start_conversation_on)
+    }
+
+    /// Case details: when the last follow-up review was held.
+    async fn last_follow_up_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.last_follow_up_at)
+    }
+
+    /// Case details: the day the next follow-up is due (the last follow-up, else
+    /// the start conversation, else the opening, plus 3 months for `SUPPORT` or
+    /// 6 weeks for `INVESTIGATION`; in the municipality's time zone).
+    async fn next_follow_up_due(&self) -> Result<NaiveDate> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.next_follow_up_due)
+    }
+
+    /// Case details: whether the case is open and its follow-up is past due.
+    async fn follow_up_overdue(&self) -> Result<bool> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(cadence::follow_up_overdue(
+            self.0.model.status,
+            self.0.model.next_follow_up_due,
+            self.0.today(),
+        ))
+    }
+
+    /// Whether the young person may give consents themselves.
+    async fn young_person_may_consent(&self) -> bool {
+        self.0.model.young_person_may_consent
+    }
+
+    /// Case details: when the case was closed or transferred.
+    async fn closed_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.closed_at)
+    }
+
+    /// Case details: why the case was closed, or the handover to adult services.
+    async fn closing_note(&self) -> Result<Option<&str>> {
+        self.0.require(Category::CaseDetails)?;
+        Ok(self.0.model.closing_note.as_deref())
+    }
+
+    /// Case details: who was responsible when, with the handover notes, oldest first.
+    async fn responsibility_history(&self, ctx: &Context<'_>) -> Result<Vec<CaseAssignment>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        self.0.require(Category::CaseDetails)?;
+        let rows = case_assignment::Entity::find()
+            .filter(case_assignment::Column::CaseId.eq(self.0.model.id))
+            .order_by_asc(case_assignment::Column::StartedAt)
+            .order_by_asc(case_assignment::Column::Id)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(CaseAssignment).collect())
+    }
+
+    /// Who may see what of the case: every consent the family gave, live or
+    /// not. Visible to the family and the social-services staff on the case.
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        if matches!(
+            self.0.access.relation,
+            case_policy::CaseRelation::ConsentedProfessional
+                | case_policy::CaseRelation::NetworkMember
+        ) {
+            return Err(AppError::Forbidden.into());
+        }
+        let rows = consent::Entity::find()
+            .filter(consent::Column::CaseId.eq(self.0.model.id))
+            .order_by_desc(consent::Column::GrantedAt)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(Consent).collect())
+    }
+
+    /// The version of the case, to send back with `updateCase`.
+    async fn version(&self) -> i32 {
+        self.0.model.version
+    }
+}
+
+async fn user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
+    Ok(User(
+        ctx.user_loader()
+            .load_one(id)
+            .await
+            .map_err(load_error)?
+            .ok_or_else(|| load_error("a referenced user is missing"))?,
+    ))
+}
+
+/// A household: guardians, children and their network.
+pub struct Family {
+    pub model: family::Model,
+    pub categories: Categories,
+    pub today: NaiveDate,
+}
+
+/// A household: guardians, children and their network.
+#[Object]
+impl Family {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Family, self.model.id)
+    }
+
+    /// How the family is referred to.
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+
+    /// Case details: everyone in the family and its network.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<FamilyMember>> {
+        if !self.categories.contains(Category::CaseDetails) {
+            return Err(AppError::Forbidden.into());
+        }
+        let members = ctx
+            .loader::<loaders::FamilyMembersLoader>()
+            .load_one(self.model.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(members
+            .into_iter()
+            .map(|model| FamilyMember {
+                model,
+                categories: self.categories,
+                today: self.today,
+            })
+            .collect())
+    }
+}
+
+/// A person in a family. No national identity number is kept.
+pub struct FamilyMember {
+    pub model: family_member::Model,
+    pub categories: Categories,
+    pub today: NaiveDate,
+}
+
+/// A person in a family. No national identity number is kept.
+#[Object]
+impl FamilyMember {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::FamilyMember, self.model.id)
+    }
+
+    /// What the person is in the family.
+    async fn kind(&self) -> FamilyMemberKind {
+        self.model.kind.into()
+    }
+
+    /// The person's name.
+    async fn display_name(&self) -> &str {
+        &self.model.display_name
+    }
+
+    /// Case details: the date of birth.
+    async fn date_of_birth(&self) -> Result<Option<NaiveDate>> {
+        if !self.categories.contains(Category::CaseDetails) {
+            return Err(AppError::Forbidden.into());
+        }
+        Ok(self.model.date_of_birth)
+    }
+
+    /// The age in whole years today, derived from the date of birth.
+    async fn age(&self) -> Option<i32> {
+        self.model
+            .date_of_birth
+            .map(|born| cadence::age_on(born, self.today))
+    }
+
+    /// How a network member is related to the family.
+    async fn network_relation(&self) -> Option<NetworkRelation> {
+        self.model.network_relation.map(Into::into)
+    }
+
+    /// Whether the person has their own login.
+    async fn has_account(&self) -> bool {
+        self.model.user_id.is_some()
+    }
+}
+
+/// A team of caseworkers and therapists with a team lead.
+pub struct Team(pub team::Model);
+
+/// A team of caseworkers and therapists with a team lead.
+#[Object]
+impl Team {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Team, self.0.id)
+    }
+
+    /// The team's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The team lead.
+    async fn team_lead(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.team_lead_id {
+            Some(id) => Ok(Some(user(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// One period of responsibility on a case.
+pub struct CaseAssignment(pub case_assignment::Model);
+
+/// One period of responsibility on a case.
+#[Object]
+impl CaseAssignment {
+    /// Which responsibility.
+    async fn responsibility(&self) -> Responsibility {
+        self.0.responsibility.into()
+    }
+
+    /// Who had it.
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.user_id).await
+    }
+
+    /// From when.
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.0.started_at
+    }
+
+    /// Until when; null while it lasts.
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+
+    /// The written handover given when this period began.
+    async fn handover_note(&self) -> Option<&str> {
+        self.0.handover_note.as_deref()
+    }
+}
+
+/// A family's consent that an agency (or one of its professionals) may see
+/// some categories of the case, for a period.
+pub struct Consent(pub consent::Model);
+
+/// A family's consent that an agency (or one of its professionals) may see
+/// some categories of the case, for a period.
+#[Object]
+impl Consent {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Consent, self.0.id)
+    }
+
+    /// The agency that may see.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        Ok(Organisation(
+            ctx.organisation_loader()
+                .load_one(self.0.organisation_id)
+                .await
+                .map_err(load_error)?
+                .ok_or_else(|| load_error("the consent's organisation is missing"))?,
+        ))
+    }
+
+    /// Only this professional of the agency, when set.
+    async fn professional(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.user_id {
+            Some(id) => Ok(Some(user(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// What may be seen.
+    async fn categories(&self) -> Vec<ConsentCategory> {
+        categories_of(Categories::parse(&self.0.categories))
+    }
+
+    /// From when.
+    async fn valid_from(&self) -> DateTime<Utc> {
+        self.0.valid_from
+    }
+
+    /// Until when; null for until withdrawn.
+    async fn valid_until(&self) -> Option<DateTime<Utc>> {
+        self.0.valid_until
+    }
+
+    /// Who gave it.
+    async fn granted_by(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.granted_by).await
+    }
+
+    /// When it was given.
+    async fn granted_at(&self) -> DateTime<Utc> {
+        self.0.granted_at
+    }
+
+    /// When it was withdrawn; null unless withdrawn.
+    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
+        self.0.withdrawn_at
+    }
+
+    /// Whether it is in force now.
+    async fn active(&self) -> bool {
+        case_policy::ConsentFacts::from(&self.0).live_at(Utc::now())
+    }
+}
+
+/// One caseworker's share of a team's caseload.
+#[derive(SimpleObject)]
+pub struct CaseloadEntry {
+    /// The caseworker.
+    pub caseworker: User,
+    /// Open cases where they are the primary caseworker.
+    pub open_cases: u64,
+    /// Of those, how many have an overdue follow-up.
+    pub overdue_follow_ups: u64,
+}
+
+crate::connection_type!(
+    CaseConnection,
+    CaseEdge,
+    Case,
+    "A page of cases, most urgent follow-up first.",
+    "One case with its cursor."
+);
