@@ -54,6 +54,25 @@ pub fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
 /// survives `kill -9` and, on a disk that honours fsync, power loss), foreign keys
 /// enforced, and a busy timeout instead of immediate `SQLITE_BUSY` errors.
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    Ok(connect_counting(config).await?.0)
+}
+
+/// Counts SQL statements executed through a connection (for tests that prove a
+/// query costs a constant number of statements, and for metrics).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl StatementCounter {
+    /// Statements executed so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Opens a connection pool that counts its statements (see `connect`).
+pub async fn connect_counting(
+    config: &Config,
+) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
     let url = database_url(config)?;
     let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url);
@@ -73,7 +92,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
         });
-    let db = Database::connect(options)
+    let mut db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!(one_line(&e.to_string())))
         .context("DATABASE_URL: cannot open the database")?;
@@ -81,7 +100,12 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .await
         .map_err(|e| anyhow::anyhow!(one_line(&e.to_string())))
         .context("DATABASE_URL: the database does not answer")?;
-    Ok(db)
+    let counter = StatementCounter::default();
+    let count = counter.0.clone();
+    db.set_metric_callback(move |_info| {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    Ok((db, counter))
 }
 
 /// Applies every pending migration.

@@ -27,6 +27,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     grace: Duration,
     db: DatabaseConnection,
+    statements: db::StatementCounter,
 }
 
 /// Asks a running `Application` to shut down gracefully.
@@ -45,7 +46,7 @@ impl Application {
     /// Opens the database, applies migrations (unless `--no-migrate`), seeds the
     /// demo data when asked, loads the signing key and binds the port.
     pub async fn build(config: &Config, serve: &ServeArgs) -> anyhow::Result<Self> {
-        let db = db::connect(config).await?;
+        let (db, statements) = db::connect_counting(config).await?;
         if !serve.no_migrate {
             db::migrate(&db).await?;
         }
@@ -89,6 +90,7 @@ impl Application {
             shutdown,
             grace: Duration::from_secs(config.shutdown_grace_seconds),
             db,
+            statements,
         })
     }
 
@@ -100,6 +102,11 @@ impl Application {
     /// The database connection the server uses.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The count of SQL statements the server has executed.
+    pub fn statement_counter(&self) -> db::StatementCounter {
+        self.statements.clone()
     }
 
     /// A handle that stops the server gracefully.

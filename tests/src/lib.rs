@@ -168,6 +168,8 @@ pub struct TestApp {
     /// The server's own connection pool (to simulate an outage by closing it).
     pub db: DatabaseConnection,
     pub database: TestDatabase,
+    /// SQL statements the server executed so far.
+    pub statements: api::db::StatementCounter,
     shutdown: ShutdownHandle,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -192,6 +194,7 @@ impl TestApp {
             .expect("the server starts");
         let addr = app.local_addr();
         let db = app.db().clone();
+        let statements = app.statement_counter();
         let shutdown = app.shutdown_handle();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
@@ -202,6 +205,7 @@ impl TestApp {
                 .expect("http client"),
             db,
             database,
+            statements,
             shutdown,
             server: Some(server),
         }

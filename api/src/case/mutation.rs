@@ -74,7 +74,8 @@ pub struct OpenCaseInput {
 /// The result of a mutation that changes a case.
 #[derive(SimpleObject)]
 pub struct CasePayload {
-    /// The case after the change; null when there are user errors.
+    /// The case after the change; null when there are user errors, or when the
+    /// viewer no longer works the case (after handing it over).
     pub case: Option<Case>,
     /// Problems the user can fix; nothing changed when there are any.
     pub user_errors: Vec<UserError>,
@@ -196,17 +197,24 @@ impl CaseMutation {
     ) -> Result<CasePayload> {
         Ok(match outcome {
             Ok(model) => {
+                // After a handover the viewer may no longer see the case: then
+                // the payload's case is null, and the change still happened.
                 let principal = ctx.viewer().principal()?;
-                let view = service::case(
+                let view = match service::case(
                     &ctx.state().db,
                     principal,
                     &ctx.request_meta(),
                     &read_audit(ctx),
                     model.id,
                 )
-                .await?;
+                .await
+                {
+                    Ok(view) => Some(Case(view)),
+                    Err(crate::error::AppError::NotFound(_)) => None,
+                    Err(other) => return Err(other.into()),
+                };
                 CasePayload {
-                    case: Some(Case(view)),
+                    case: view,
                     user_errors: Vec::new(),
                 }
             }

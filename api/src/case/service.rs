@@ -50,6 +50,8 @@ pub struct CaseView {
     pub model: care_case::Model,
     pub access: CaseAccess,
     pub zone: Tz,
+    /// What the case's page shows, loaded with the other cases of the page.
+    pub bundle: std::sync::Arc<CaseBundle>,
 }
 
 impl CaseView {
@@ -105,77 +107,134 @@ pub async fn tenant_zone<C: ConnectionTrait>(db: &C, tenant_id: Uuid) -> AppResu
         .map_err(|_| AppError::Internal(format!("tenant {} has an unknown time zone", row.id)))
 }
 
-/// The facts the policy needs, for several cases at once (five queries).
-pub async fn load_facts<C: ConnectionTrait>(
+/// Everything a page of cases shows and the policy needs, loaded for all the
+/// cases at once with a fixed number of queries (seven), whatever the page size.
+#[derive(Debug, Default)]
+pub struct CaseBundle {
+    pub facts: HashMap<Uuid, CaseFacts>,
+    pub families: HashMap<Uuid, family::Model>,
+    /// Members by family id, oldest first.
+    pub members: HashMap<Uuid, Vec<family_member::Model>>,
+    /// Focus children (member ids) by case id.
+    pub focus: HashMap<Uuid, Vec<Uuid>>,
+    /// Therapists (user ids) by case id.
+    pub therapists: HashMap<Uuid, Vec<Uuid>>,
+    pub teams: HashMap<Uuid, team::Model>,
+    /// Caseworkers, therapists and team leads of the cases.
+    pub users: HashMap<Uuid, user_account::Model>,
+}
+
+/// Loads the bundle of several cases.
+pub async fn load_bundle<C: ConnectionTrait>(
     db: &C,
     cases: &[care_case::Model],
-) -> AppResult<HashMap<Uuid, CaseFacts>> {
+) -> AppResult<CaseBundle> {
     if cases.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(CaseBundle::default());
     }
     let case_ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
     let team_ids: Vec<Uuid> = cases.iter().map(|c| c.team_id).collect();
     let family_ids: Vec<Uuid> = cases.iter().map(|c| c.family_id).collect();
-    let therapists = case_therapist::Entity::find()
+    let therapist_rows = case_therapist::Entity::find()
         .filter(case_therapist::Column::CaseId.is_in(case_ids.clone()))
         .all(db)
         .await?;
-    let teams: HashMap<Uuid, Option<Uuid>> = team::Entity::find()
+    let teams: HashMap<Uuid, team::Model> = team::Entity::find()
         .filter(team::Column::Id.is_in(team_ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|t| (t.id, t.team_lead_id))
+        .map(|t| (t.id, t))
         .collect();
-    let members = family_member::Entity::find()
-        .filter(family_member::Column::FamilyId.is_in(family_ids))
-        .filter(family_member::Column::UserId.is_not_null())
+    let member_rows = family_member::Entity::find()
+        .filter(family_member::Column::FamilyId.is_in(family_ids.clone()))
+        .order_by_asc(family_member::Column::CreatedAt)
+        .order_by_asc(family_member::Column::Id)
         .all(db)
         .await?;
-    let focus: HashSet<(Uuid, Uuid)> = case_focus_child::Entity::find()
+    let focus_rows = case_focus_child::Entity::find()
         .filter(case_focus_child::Column::CaseId.is_in(case_ids.clone()))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.case_id, f.member_id))
-        .collect();
+        .await?;
     let consents = consent::Entity::find()
         .filter(consent::Column::CaseId.is_in(case_ids))
         .all(db)
         .await?;
-    Ok(cases
-        .iter()
-        .map(|case| {
-            let facts = CaseFacts {
-                tenant_id: case.tenant_id,
-                primary_caseworker_id: case.primary_caseworker_id,
-                partner_caseworker_id: case.partner_caseworker_id,
-                therapist_ids: therapists
-                    .iter()
-                    .filter(|t| t.case_id == case.id)
-                    .map(|t| t.user_id)
-                    .collect(),
-                team_lead_id: teams.get(&case.team_id).copied().flatten(),
-                members: members
-                    .iter()
-                    .filter(|m| m.family_id == case.family_id)
-                    .filter_map(|m| {
-                        Some(MemberFacts {
-                            user_id: m.user_id?,
-                            kind: m.kind,
-                            focus_child: focus.contains(&(case.id, m.id)),
-                        })
+    let families: HashMap<Uuid, family::Model> = family::Entity::find()
+        .filter(family::Column::Id.is_in(family_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    let mut user_ids: HashSet<Uuid> = HashSet::new();
+    for case in cases {
+        user_ids.insert(case.primary_caseworker_id);
+        user_ids.extend(case.partner_caseworker_id);
+    }
+    user_ids.extend(therapist_rows.iter().map(|t| t.user_id));
+    user_ids.extend(teams.values().filter_map(|t| t.team_lead_id));
+    let users: HashMap<Uuid, user_account::Model> = user_account::Entity::find()
+        .filter(user_account::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+
+    let mut bundle = CaseBundle {
+        families,
+        teams,
+        users,
+        ..Default::default()
+    };
+    for row in member_rows {
+        bundle.members.entry(row.family_id).or_default().push(row);
+    }
+    for row in &focus_rows {
+        bundle
+            .focus
+            .entry(row.case_id)
+            .or_default()
+            .push(row.member_id);
+    }
+    for row in &therapist_rows {
+        bundle
+            .therapists
+            .entry(row.case_id)
+            .or_default()
+            .push(row.user_id);
+    }
+    for case in cases {
+        let focus = bundle.focus.get(&case.id).cloned().unwrap_or_default();
+        let facts = CaseFacts {
+            tenant_id: case.tenant_id,
+            primary_caseworker_id: case.primary_caseworker_id,
+            partner_caseworker_id: case.partner_caseworker_id,
+            therapist_ids: bundle.therapists.get(&case.id).cloned().unwrap_or_default(),
+            team_lead_id: bundle.teams.get(&case.team_id).and_then(|t| t.team_lead_id),
+            members: bundle
+                .members
+                .get(&case.family_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| {
+                    Some(MemberFacts {
+                        user_id: m.user_id?,
+                        kind: m.kind,
+                        focus_child: focus.contains(&m.id),
                     })
-                    .collect(),
-                consents: consents
-                    .iter()
-                    .filter(|c| c.case_id == case.id)
-                    .map(ConsentFacts::from)
-                    .collect(),
-            };
-            (case.id, facts)
-        })
-        .collect())
+                })
+                .collect(),
+            consents: consents
+                .iter()
+                .filter(|c| c.case_id == case.id)
+                .map(ConsentFacts::from)
+                .collect(),
+        };
+        bundle.facts.insert(case.id, facts);
+    }
+    Ok(bundle)
 }
 
 /// Decides access for loaded cases, dropping those the viewer may not see, and
@@ -187,17 +246,18 @@ pub async fn views_of(
     read_audit: &ReadAudit,
     cases: Vec<care_case::Model>,
 ) -> AppResult<Vec<CaseView>> {
-    let facts = load_facts(db, &cases).await?;
+    let bundle = std::sync::Arc::new(load_bundle(db, &cases).await?);
     let zone = tenant_zone(db, principal.tenant_id).await?;
     let now = Utc::now();
     let views: Vec<CaseView> = cases
         .into_iter()
         .filter_map(|model| {
-            let access = case_access(principal, facts.get(&model.id)?, now)?;
+            let access = case_access(principal, bundle.facts.get(&model.id)?, now)?;
             Some(CaseView {
                 model,
                 access,
                 zone,
+                bundle: bundle.clone(),
             })
         })
         .collect();

@@ -146,6 +146,18 @@ fn load_error(error: impl std::fmt::Display) -> AppError {
 /// A case: one family in one tenant, its caseworkers and follow-up status.
 pub struct Case(pub CaseView);
 
+impl Case {
+    fn bundled_user(&self, id: Uuid) -> Result<User> {
+        self.0
+            .bundle
+            .users
+            .get(&id)
+            .cloned()
+            .map(User)
+            .ok_or_else(|| load_error("a referenced user is missing").into())
+    }
+}
+
 /// A case: one family in one tenant, its caseworkers and follow-up status.
 /// Fields marked *case details* need the `CASE_DETAILS` category (everyone on
 /// the case has it; a professional only through a consent).
@@ -177,33 +189,41 @@ impl Case {
     }
 
     /// The family.
-    async fn family(&self, ctx: &Context<'_>) -> Result<Family> {
-        let row = ctx
-            .loader::<loaders::FamilyLoader>()
-            .load_one(self.0.model.family_id)
-            .await
-            .map_err(load_error)?
+    async fn family(&self) -> Result<Family> {
+        let row = self
+            .0
+            .bundle
+            .families
+            .get(&self.0.model.family_id)
+            .cloned()
             .ok_or_else(|| load_error("the case's family is missing"))?;
         Ok(Family {
             model: row,
             categories: self.0.access.categories,
             today: self.0.today(),
+            prefetched: Some(
+                self.0
+                    .bundle
+                    .members
+                    .get(&self.0.model.family_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
         })
     }
 
     /// The children the case is about.
-    async fn focus_children(&self, ctx: &Context<'_>) -> Result<Vec<FamilyMember>> {
-        let ids = ctx
-            .loader::<loaders::FocusChildrenLoader>()
-            .load_one(self.0.model.id)
-            .await
-            .map_err(load_error)?
+    async fn focus_children(&self) -> Result<Vec<FamilyMember>> {
+        let bundle = &self.0.bundle;
+        let ids = bundle
+            .focus
+            .get(&self.0.model.id)
+            .cloned()
             .unwrap_or_default();
-        let members = ctx
-            .loader::<loaders::FamilyMembersLoader>()
-            .load_one(self.0.model.family_id)
-            .await
-            .map_err(load_error)?
+        let members = bundle
+            .members
+            .get(&self.0.model.family_id)
+            .cloned()
             .unwrap_or_default();
         Ok(members
             .into_iter()
@@ -217,45 +237,53 @@ impl Case {
     }
 
     /// The primary caseworker.
-    async fn primary_caseworker(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.0.model.primary_caseworker_id).await
+    async fn primary_caseworker(&self) -> Result<User> {
+        self.bundled_user(self.0.model.primary_caseworker_id)
     }
 
     /// The partner caseworker, who knows the case and covers absences.
-    async fn partner_caseworker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match self.0.model.partner_caseworker_id {
-            Some(id) => Ok(Some(user(ctx, id).await?)),
-            None => Ok(None),
-        }
+    async fn partner_caseworker(&self) -> Result<Option<User>> {
+        self.0
+            .model
+            .partner_caseworker_id
+            .map(|id| self.bundled_user(id))
+            .transpose()
     }
 
     /// Family therapists working the case.
-    async fn therapists(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let ids = ctx
-            .loader::<loaders::TherapistsLoader>()
-            .load_one(self.0.model.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
-        let users = ctx.user_loader().load_many(ids).await.map_err(load_error)?;
-        Ok(users.into_values().map(User).collect())
+    async fn therapists(&self) -> Result<Vec<User>> {
+        self.0
+            .bundle
+            .therapists
+            .get(&self.0.model.id)
+            .into_iter()
+            .flatten()
+            .map(|id| self.bundled_user(*id))
+            .collect()
     }
 
     /// The team that owns the case.
-    async fn team(&self, ctx: &Context<'_>) -> Result<Team> {
-        let row = ctx
-            .loader::<loaders::TeamLoader>()
-            .load_one(self.0.model.team_id)
-            .await
-            .map_err(load_error)?
+    async fn team(&self) -> Result<Team> {
+        let row = self
+            .0
+            .bundle
+            .teams
+            .get(&self.0.model.team_id)
+            .cloned()
             .ok_or_else(|| load_error("the case's team is missing"))?;
-        Ok(Team(row))
+        let lead = row
+            .team_lead_id
+            .and_then(|id| self.0.bundle.users.get(&id).cloned());
+        Ok(Team {
+            model: row,
+            prefetched_lead: lead.map(Some),
+        })
     }
 
     /// Case details: the day the case was opened.
-    async fn opened_on(&self) -> Result<NaiveDate> {
+    async fn opened_on(&self) -> Result<Option<NaiveDate>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(self.0.model.opened_on)
+        Ok(Some(self.0.model.opened_on))
     }
 
     /// Case details: the day of the start conversation with child and family.
@@ -273,19 +301,19 @@ impl Case {
     /// Case details: the day the next follow-up is due (the last follow-up, else
     /// the start conversation, else the opening, plus 3 months for `SUPPORT` or
     /// 6 weeks for `INVESTIGATION`; in the municipality's time zone).
-    async fn next_follow_up_due(&self) -> Result<NaiveDate> {
+    async fn next_follow_up_due(&self) -> Result<Option<NaiveDate>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(self.0.model.next_follow_up_due)
+        Ok(Some(self.0.model.next_follow_up_due))
     }
 
     /// Case details: whether the case is open and its follow-up is past due.
-    async fn follow_up_overdue(&self) -> Result<bool> {
+    async fn follow_up_overdue(&self) -> Result<Option<bool>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(cadence::follow_up_overdue(
+        Ok(Some(cadence::follow_up_overdue(
             self.0.model.status,
             self.0.model.next_follow_up_due,
             self.0.today(),
-        ))
+        )))
     }
 
     /// Whether the young person may give consents themselves.
@@ -306,7 +334,10 @@ impl Case {
     }
 
     /// Case details: who was responsible when, with the handover notes, oldest first.
-    async fn responsibility_history(&self, ctx: &Context<'_>) -> Result<Vec<CaseAssignment>> {
+    async fn responsibility_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<CaseAssignment>>> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         self.0.require(Category::CaseDetails)?;
         let rows = case_assignment::Entity::find()
@@ -316,12 +347,12 @@ impl Case {
             .all(&ctx.state().db)
             .await
             .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(CaseAssignment).collect())
+        Ok(Some(rows.into_iter().map(CaseAssignment).collect()))
     }
 
     /// Who may see what of the case: every consent the family gave, live or
     /// not. Visible to the family and the social-services staff on the case.
-    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Option<Vec<Consent>>> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         if matches!(
             self.0.access.relation,
@@ -336,7 +367,7 @@ impl Case {
             .all(&ctx.state().db)
             .await
             .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(Consent).collect())
+        Ok(Some(rows.into_iter().map(Consent).collect()))
     }
 
     /// The version of the case, to send back with `updateCase`.
@@ -360,6 +391,8 @@ pub struct Family {
     pub model: family::Model,
     pub categories: Categories,
     pub today: NaiveDate,
+    /// The members when already loaded with the case.
+    pub prefetched: Option<Vec<family_member::Model>>,
 }
 
 /// A household: guardians, children and their network.
@@ -376,24 +409,29 @@ impl Family {
     }
 
     /// Case details: everyone in the family and its network.
-    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<FamilyMember>> {
+    async fn members(&self, ctx: &Context<'_>) -> Result<Option<Vec<FamilyMember>>> {
         if !self.categories.contains(Category::CaseDetails) {
             return Err(AppError::Forbidden.into());
         }
-        let members = ctx
-            .loader::<loaders::FamilyMembersLoader>()
-            .load_one(self.model.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
-        Ok(members
-            .into_iter()
-            .map(|model| FamilyMember {
-                model,
-                categories: self.categories,
-                today: self.today,
-            })
-            .collect())
+        let members = match &self.prefetched {
+            Some(members) => members.clone(),
+            None => ctx
+                .loader::<loaders::FamilyMembersLoader>()
+                .load_one(self.model.id)
+                .await
+                .map_err(load_error)?
+                .unwrap_or_default(),
+        };
+        Ok(Some(
+            members
+                .into_iter()
+                .map(|model| FamilyMember {
+                    model,
+                    categories: self.categories,
+                    today: self.today,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -449,24 +487,31 @@ impl FamilyMember {
 }
 
 /// A team of caseworkers and therapists with a team lead.
-pub struct Team(pub team::Model);
+pub struct Team {
+    pub model: team::Model,
+    /// The team lead when already loaded (`Some(None)`: the team has none).
+    pub prefetched_lead: Option<Option<entity::user_account::Model>>,
+}
 
 /// A team of caseworkers and therapists with a team lead.
 #[Object]
 impl Team {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {
-        GlobalId::encode(NodeKind::Team, self.0.id)
+        GlobalId::encode(NodeKind::Team, self.model.id)
     }
 
     /// The team's name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
 
     /// The team lead.
     async fn team_lead(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match self.0.team_lead_id {
+        if let Some(lead) = &self.prefetched_lead {
+            return Ok(lead.clone().map(User));
+        }
+        match self.model.team_lead_id {
             Some(id) => Ok(Some(user(ctx, id).await?)),
             None => Ok(None),
         }

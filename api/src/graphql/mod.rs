@@ -75,11 +75,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
         builder = builder
             .data(loaders::organisation_loader(state.db.clone()))
             .data(loaders::user_loader(state.db.clone()))
-            .data(loaders::family_loader(state.db.clone()))
-            .data(loaders::team_loader(state.db.clone()))
             .data(loaders::family_members_loader(state.db.clone()))
-            .data(loaders::focus_children_loader(state.db.clone()))
-            .data(loaders::therapists_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()

@@ -225,6 +225,7 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 model,
                 categories: view.access.categories,
                 today: view.today(),
+                prefetched: None,
             })
         }
         NodeKind::FamilyMember => {
@@ -242,7 +243,10 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 today: view.today(),
             })
         }
-        NodeKind::Team => Node::Team(Team(cases::team(db, principal, global.uuid).await?)),
+        NodeKind::Team => Node::Team(Team {
+            model: cases::team(db, principal, global.uuid).await?,
+            prefetched_lead: None,
+        }),
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(
                 db,

@@ -5,6 +5,7 @@
 
 mod audit;
 mod authorization_matrix;
+mod cases;
 mod foundation;
 mod identity;
 mod invitations;
