@@ -986,6 +986,10 @@ pub async fn close_case(
     note: &str,
     to_adult_services: bool,
 ) -> AppResult<Result<care_case::Model, UserError>> {
+    let view = match case_to_change(db, principal, meta, id, None).await? {
+        Ok(view) => view,
+        Err(problem) => return Ok(Err(problem)),
+    };
     let field = if to_adult_services {
         "handoverNote"
     } else {
@@ -994,10 +998,6 @@ pub async fn close_case(
     if let Some(problem) = note_error(field, note) {
         return Ok(Err(problem));
     }
-    let view = match case_to_change(db, principal, meta, id, None).await? {
-        Ok(view) => view,
-        Err(problem) => return Ok(Err(problem)),
-    };
     if view.model.status != CaseStatus::Open {
         return Ok(Err(UserError::general(
             UserErrorCode::InvalidValue,
@@ -1049,9 +1049,6 @@ pub async fn hand_over_case(
     note: &str,
     by_team_lead: bool,
 ) -> AppResult<Result<care_case::Model, UserError>> {
-    if let Some(problem) = note_error("handoverNote", note) {
-        return Ok(Err(problem));
-    }
     let view = match case_to_change(db, principal, meta, id, None).await? {
         Ok(view) => view,
         Err(problem) => return Ok(Err(problem)),
@@ -1063,6 +1060,9 @@ pub async fn hand_over_case(
     };
     if !allowed {
         return Err(AppError::Forbidden);
+    }
+    if let Some(problem) = note_error("handoverNote", note) {
+        return Ok(Err(problem));
     }
     if view.model.status != CaseStatus::Open {
         return Ok(Err(UserError::general(

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     node_visibility_follows_the_policy_for_every_role,
     operations_are_allowed_only_to_the_roles_the_policy_names,
+    case_operations_follow_the_viewers_relation_to_the_case,
 );
 
 /// Every demo account: (e-mail, role, staff?).
@@ -258,6 +259,268 @@ async fn operations_are_allowed_only_to_the_roles_the_policy_names(backend: Back
             &body,
             "deactivateUser",
         );
+    }
+    app.stop().await;
+}
+
+/// Every relation to the demo Nilsson case, and what it may do there. Probes
+/// change nothing: an allowed mutation gets a user error for its deliberately
+/// bad input; a refused one `FORBIDDEN` (or `NOT_FOUND`, when the viewer may
+/// not even see the case).
+async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let case = global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0000),
+    );
+    let school = global_id(
+        "Organisation",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0001_0002),
+    );
+    let anna = app.login("caseworker@exempelby.example").await;
+    let anna_id = app
+        .graphql_as(&anna, "{ viewer { user { id } } }", json!({}))
+        .await["data"]["viewer"]["user"]["id"]
+        .clone();
+
+    // (who, relation, sees, categories, works the case, hands over, consents)
+    let rows: &[(&str, &str, bool, &[&str], bool, bool, bool)] = &[
+        (
+            "caseworker@exempelby.example",
+            "primary caseworker",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            true,
+            true,
+            false,
+        ),
+        (
+            "partner@exempelby.example",
+            "partner caseworker",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            true,
+            false,
+            false,
+        ),
+        (
+            "therapist@exempelby.example",
+            "family therapist",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            false,
+            false,
+            false,
+        ),
+        (
+            "teamlead@exempelby.example",
+            "team lead of the team",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            true,
+            true,
+            false,
+        ),
+        (
+            "teamlead2@exempelby.example",
+            "team lead of another team",
+            false,
+            &[],
+            false,
+            false,
+            false,
+        ),
+        (
+            "caseworker2@exempelby.example",
+            "caseworker not on the case",
+            false,
+            &[],
+            false,
+            false,
+            false,
+        ),
+        (
+            "guardian@exempelby.example",
+            "guardian of this case",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            false,
+            false,
+            true,
+        ),
+        (
+            "guardian2@exempelby.example",
+            "guardian of another case",
+            false,
+            &[],
+            false,
+            false,
+            false,
+        ),
+        (
+            "young@exempelby.example",
+            "young person (may consent)",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES", "CASE_DETAILS"],
+            false,
+            false,
+            true,
+        ),
+        (
+            "network@exempelby.example",
+            "network member",
+            true,
+            &[],
+            false,
+            false,
+            false,
+        ),
+        (
+            "teacher@exempelby.example",
+            "school, consent for goals and appointments",
+            true,
+            &["GOALS", "APPOINTMENTS"],
+            false,
+            false,
+            false,
+        ),
+        (
+            "bup@exempelby.example",
+            "child psychiatry, consent incl. messages",
+            true,
+            &["GOALS", "APPOINTMENTS", "MESSAGES"],
+            false,
+            false,
+            false,
+        ),
+        (
+            "admin@exempelby.example",
+            "admin (no case content)",
+            false,
+            &[],
+            false,
+            false,
+            false,
+        ),
+        (
+            "caseworker@grannby.example",
+            "caseworker of another tenant",
+            false,
+            &[],
+            false,
+            false,
+            false,
+        ),
+    ];
+    let refused = |body: &Value| {
+        matches!(
+            body["errors"][0]["extensions"]["code"].as_str(),
+            Some("FORBIDDEN") | Some("NOT_FOUND")
+        )
+    };
+    for (email, relation, sees, categories, works, hands_over, consents) in rows {
+        let token = app.login(email).await;
+        let row = |what: &str| format!("{relation} ({email}): {what}");
+
+        let read = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { case(id: $id) { viewerCategories } }",
+                json!({ "id": case }),
+            )
+            .await;
+        if *sees {
+            assert_eq!(
+                read["data"]["case"]["viewerCategories"],
+                json!(categories),
+                "{}",
+                row("categories")
+            );
+        } else {
+            assert_eq!(
+                read["errors"][0]["extensions"]["code"],
+                "NOT_FOUND",
+                "{}",
+                row("read")
+            );
+        }
+        let listed = app
+            .graphql_as(
+                &token,
+                "{ cases(first: 100) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        let in_list = listed["data"]["cases"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["id"] == case);
+        assert_eq!(in_list, *sees, "{}", row("listed"));
+
+        let probes: [(&str, &str, Value, &str, bool); 6] = [
+            (
+                "updateCase",
+                "mutation($input: UpdateCaseInput!) { updateCase(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "version": -1 }),
+                "STALE_VERSION",
+                *works,
+            ),
+            (
+                "closeCase",
+                "mutation($input: CloseCaseInput!) { closeCase(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "reason": "" }),
+                "REQUIRED",
+                *works,
+            ),
+            (
+                "handOverCase",
+                "mutation($input: HandOverCaseInput!) { handOverCase(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "toCaseworkerId": anna_id, "handoverNote": "" }),
+                "REQUIRED",
+                *hands_over,
+            ),
+            (
+                "setPartnerCaseworker",
+                "mutation($input: SetPartnerCaseworkerInput!) { setPartnerCaseworker(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "partnerCaseworkerId": anna_id }),
+                "INVALID_VALUE",
+                *hands_over,
+            ),
+            (
+                "addFamilyMember",
+                "mutation($input: AddFamilyMemberInput!) { addFamilyMember(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "member": { "kind": "CHILD", "displayName": "X", "dateOfBirth": "2099-01-01" } }),
+                "INVALID_VALUE",
+                *works,
+            ),
+            (
+                "grantConsent",
+                "mutation($input: GrantConsentInput!) { grantConsent(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "organisationId": school, "categories": [] }),
+                "REQUIRED",
+                *consents,
+            ),
+        ];
+        for (operation, query, input, user_error, allowed) in probes {
+            let body = app
+                .graphql_as(&token, query, json!({ "input": input }))
+                .await;
+            if allowed {
+                assert_eq!(
+                    body["data"][operation]["userErrors"][0]["code"],
+                    user_error,
+                    "{}",
+                    row(&format!("{operation} allowed: {body}"))
+                );
+            } else {
+                assert!(
+                    refused(&body),
+                    "{}",
+                    row(&format!("{operation} refused: {body}"))
+                );
+            }
+        }
     }
     app.stop().await;
 }
