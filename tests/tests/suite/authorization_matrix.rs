@@ -284,7 +284,8 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
         .clone();
 
     // (who, relation, sees, categories, works the case, hands over, consents)
-    let rows: &[(&str, &str, bool, &[&str], bool, bool, bool)] = &[
+    type Row<'a> = (&'a str, &'a str, bool, &'a [&'a str], bool, bool, bool);
+    let rows: &[Row] = &[
         (
             "caseworker@exempelby.example",
             "primary caseworker",
