@@ -14,6 +14,8 @@ pub struct Model {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<Uuid>,
+    /// For family invitations: the family member the account is for.
+    pub family_member_id: Option<Uuid>,
     pub code_hash: String,
     /// Who invited; `None` for the first admin created by `api bootstrap`.
     pub invited_by: Option<Uuid>,

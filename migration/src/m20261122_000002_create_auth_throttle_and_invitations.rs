@@ -30,6 +30,8 @@ impl MigrationTrait for Migration {
                     .col(string(Invitation::DisplayName))
                     .col(string_len(Invitation::Role, 32))
                     .col(uuid_null(Invitation::OrganisationId))
+                    // For family invitations: the family member the account is for.
+                    .col(uuid_null(Invitation::FamilyMemberId))
                     .col(string_len(Invitation::CodeHash, 64))
                     .col(uuid_null(Invitation::InvitedBy))
                     .col(timestamp_with_time_zone(Invitation::CreatedAt))
@@ -102,6 +104,7 @@ enum Invitation {
     DisplayName,
     Role,
     OrganisationId,
+    FamilyMemberId,
     CodeHash,
     InvitedBy,
     CreatedAt,

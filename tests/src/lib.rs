@@ -476,3 +476,43 @@ pub fn serve_json(
         }
     })
 }
+
+/// A new family's case opened by `token` (a caseworker): returns the case id
+/// and the ids of its guardian and child, who have no logins yet.
+pub async fn open_family_case(
+    app: &TestApp,
+    token: &str,
+    family_name: &str,
+) -> (String, String, String) {
+    let body = app
+        .graphql_as(
+            token,
+            "mutation($input: OpenCaseInput!) { openCase(input: $input) {
+                case { id family { members { id kind } } } userErrors { code message } } }",
+            json!({ "input": {
+                "caseType": "SUPPORT",
+                "familyName": family_name,
+                "members": [
+                    { "kind": "GUARDIAN", "displayName": format!("Parent {family_name}") },
+                    { "kind": "CHILD", "displayName": format!("Child {family_name}"), "dateOfBirth": "2013-06-01", "focusChild": true },
+                ],
+            } }),
+        )
+        .await;
+    let case = &body["data"]["openCase"]["case"];
+    let members = case["family"]["members"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let id_of = |kind: &str| {
+        members
+            .iter()
+            .find(|m| m["kind"] == kind)
+            .map(|m| m["id"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    (
+        case["id"].as_str().unwrap_or_default().to_owned(),
+        id_of("GUARDIAN"),
+        id_of("CHILD"),
+    )
+}

@@ -1463,3 +1463,29 @@ pub async fn consent(
     }
     Ok(row)
 }
+
+/// The family member an invitation is for: of a case the viewer works (primary,
+/// partner or team lead), and without a login yet.
+pub async fn member_for_invitation(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    member_id: Uuid,
+) -> AppResult<Result<family_member::Model, UserError>> {
+    if !matches!(principal.role, Role::Caseworker | Role::TeamLead) {
+        return Err(AppError::Forbidden);
+    }
+    let (member, view) =
+        family_member(db, principal, meta, &ReadAudit::default(), member_id).await?;
+    if !view.access.relation.works_the_case() {
+        return Err(AppError::Forbidden);
+    }
+    if member.user_id.is_some() {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "familyMemberId",
+            "This person has a login already.",
+        )));
+    }
+    Ok(Ok(member))
+}

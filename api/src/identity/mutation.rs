@@ -144,6 +144,7 @@ impl IdentityMutation {
                 display_name: input.display_name,
                 role: input.role.into(),
                 organisation_id: Some(organisation_id),
+                family_member_id: None,
                 expires_in_days: input.expires_in_days,
             },
         )
@@ -151,28 +152,45 @@ impl IdentityMutation {
         Ok(invite_payload(outcome))
     }
 
-    /// Invites a family member (caseworkers and team leads). Returns the
-    /// one-time code to hand over.
+    /// Invites a family member of a case the viewer works (primary or partner
+    /// caseworker, team lead) to get a login. Returns the one-time code to hand over.
     async fn invite_family_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Whom to invite and with which role.")] input: InviteFamilyMemberInput,
+        #[graphql(desc = "Which family member, and their e-mail address.")]
+        input: InviteFamilyMemberInput,
     ) -> Result<InvitePayload> {
         let principal = ctx.viewer().principal()?;
-        let outcome = service::invite(
-            &ctx.state().db,
-            principal,
-            &ctx.request_meta(),
-            InvitationKind::FamilyMember,
-            NewInvitation {
-                email: input.email,
-                display_name: input.display_name,
-                role: input.role.into(),
-                organisation_id: None,
-                expires_in_days: input.expires_in_days,
-            },
-        )
-        .await?;
+        let member_id = GlobalId::expect(
+            &input.family_member_id,
+            NodeKind::FamilyMember,
+            &["input", "familyMemberId"],
+        )?;
+        let db = &ctx.state().db;
+        let meta = ctx.request_meta();
+        let outcome =
+            match crate::case::service::member_for_invitation(db, principal, &meta, member_id)
+                .await?
+            {
+                Err(problem) => Err(problem),
+                Ok(member) => {
+                    service::invite(
+                        db,
+                        principal,
+                        &meta,
+                        InvitationKind::FamilyMember,
+                        NewInvitation {
+                            email: input.email,
+                            display_name: member.display_name.clone(),
+                            role: member_role(member.kind),
+                            organisation_id: None,
+                            family_member_id: Some(member.id),
+                            expires_in_days: input.expires_in_days,
+                        },
+                    )
+                    .await?
+                }
+            };
         Ok(invite_payload(outcome))
     }
 
@@ -296,5 +314,15 @@ fn invite_payload(
             code: None,
             user_errors: vec![problem],
         },
+    }
+}
+
+/// The role a family member's login gets.
+fn member_role(kind: entity::family_member::MemberKind) -> entity::user_account::Role {
+    use entity::{family_member::MemberKind, user_account::Role};
+    match kind {
+        MemberKind::Guardian => Role::Guardian,
+        MemberKind::Child => Role::YoungPerson,
+        MemberKind::NetworkMember => Role::NetworkMember,
     }
 }

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    audit_event, invitation, organisation, organisation::OrganisationKind, session, tenant,
-    user_account, user_account::Role,
+    audit_event, family_member, invitation, organisation, organisation::OrganisationKind, session,
+    tenant, user_account, user_account::Role,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -504,6 +504,8 @@ pub struct NewInvitation {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<Uuid>,
+    /// For family invitations: the family member the account is for.
+    pub family_member_id: Option<Uuid>,
     pub expires_in_days: Option<i32>,
 }
 
@@ -662,6 +664,7 @@ pub async fn invite(
         display_name: Set(display_name),
         role: Set(new.role),
         organisation_id: Set(organisation_id),
+        family_member_id: Set(new.family_member_id),
         code_hash: Set(hash_secret(&code)),
         invited_by: Set(Some(principal.user_id)),
         created_at: Set(now),
@@ -848,6 +851,23 @@ pub async fn accept_invitation(
     }
     .insert(&txn)
     .await?;
+    if let Some(member_id) = found.family_member_id {
+        // The member may have got a login meanwhile (another invitation).
+        let linked = family_member::Entity::update_many()
+            .col_expr(family_member::Column::UserId, Expr::value(account.id))
+            .filter(family_member::Column::Id.eq(member_id))
+            .filter(family_member::Column::UserId.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if linked != 1 {
+            return Ok(Err(UserError::on_field(
+                UserErrorCode::InvalidInvitation,
+                "code",
+                "This invitation code is not valid. It may have expired or been used already.",
+            )));
+        }
+    }
     let issued = open_session(&txn, keys, &account, device_label).await?;
     audit::append(
         &txn,
@@ -1057,6 +1077,7 @@ pub async fn bootstrap(
         display_name: Set(admin_name.trim().to_owned()),
         role: Set(Role::Admin),
         organisation_id: Set(Some(social_services.id)),
+        family_member_id: Set(None),
         code_hash: Set(hash_secret(&code)),
         invited_by: Set(None),
         created_at: Set(now),

@@ -420,27 +420,6 @@ impl From<StaffRole> for user_account::Role {
     }
 }
 
-/// Family roles a caseworker can invite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum FamilyRole {
-    /// A parent or other legal guardian.
-    Guardian,
-    /// A young person with their own login.
-    YoungPerson,
-    /// A relative, friend, foster or support family member.
-    NetworkMember,
-}
-
-impl From<FamilyRole> for user_account::Role {
-    fn from(role: FamilyRole) -> Self {
-        match role {
-            FamilyRole::Guardian => user_account::Role::Guardian,
-            FamilyRole::YoungPerson => user_account::Role::YoungPerson,
-            FamilyRole::NetworkMember => user_account::Role::NetworkMember,
-        }
-    }
-}
-
 /// Whom to invite as staff.
 #[derive(Debug, InputObject)]
 pub struct InviteStaffInput {
@@ -457,15 +436,14 @@ pub struct InviteStaffInput {
     pub expires_in_days: Option<i32>,
 }
 
-/// Whom to invite from a family.
+/// Which family member gets a login.
 #[derive(Debug, InputObject)]
 pub struct InviteFamilyMemberInput {
+    /// The family member (of a case the inviter works). Guardians become
+    /// `GUARDIAN`, children `YOUNG_PERSON`, network members `NETWORK_MEMBER`.
+    pub family_member_id: ID,
     /// The e-mail address the person will sign in with.
     pub email: String,
-    /// The name shown to others.
-    pub display_name: String,
-    /// The role the account gets.
-    pub role: FamilyRole,
     /// Days until the code expires (1–30, default 7).
     pub expires_in_days: Option<i32>,
 }

@@ -3,7 +3,7 @@
 
 use integration_tests::{
     Backend, TestApp, TestDatabase, api_binary, first_error_code, global_id, on_both_backends,
-    process, tokens_of,
+    open_family_case, process, tokens_of,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
@@ -100,7 +100,8 @@ async fn a_caseworker_invites_a_guardian_but_a_guardian_cannot_invite(backend: B
     let app = TestApp::spawn(backend).await;
     let caseworker = app.sign_in("caseworker@exempelby.example").await;
     let guardian = app.sign_in("guardian@exempelby.example").await;
-    let input = json!({ "input": { "email": "parent@family.example", "displayName": "Pia Förälder", "role": "GUARDIAN" } });
+    let (case_id, parent, _) = open_family_case(&app, &caseworker.access, "Förälder").await;
+    let input = json!({ "input": { "familyMemberId": parent, "email": "parent@family.example" } });
 
     let refused = app
         .graphql_as(&guardian.access, INVITE_FAMILY, input.clone())
@@ -206,15 +207,26 @@ async fn bad_invitations_get_user_errors_and_create_nothing(backend: Backend) {
 async fn revoked_expired_and_unknown_codes_are_refused_alike_and_throttled(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let caseworker = app.sign_in("caseworker@exempelby.example").await;
+    let (_, parent, child) = open_family_case(&app, &caseworker.access, "Koder").await;
     let mut codes = Vec::new();
-    for email in ["revoked@family.example", "expired@family.example"] {
+    for (member, email) in [
+        (parent, "revoked@family.example"),
+        (child, "expired@family.example"),
+    ] {
         let body = app
-            .graphql_as(&caseworker.access, INVITE_FAMILY, json!({ "input": { "email": email, "displayName": "F", "role": "NETWORK_MEMBER" } }))
+            .graphql_as(
+                &caseworker.access,
+                INVITE_FAMILY,
+                json!({ "input": { "familyMemberId": member, "email": email } }),
+            )
             .await;
         let payload = &body["data"]["inviteFamilyMember"];
         codes.push((
             payload["invitation"]["id"].clone(),
-            payload["code"].as_str().unwrap().to_owned(),
+            payload["code"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
         ));
     }
     let revoked = app

@@ -68,9 +68,10 @@ async fn an_invited_guardian_links_an_e_id_and_signs_in_with_it(backend: Backend
     })
     .await;
     let caseworker = app.sign_in("caseworker@exempelby.example").await;
+    let (_, parent, _) = integration_tests::open_family_case(&app, &caseworker.access, "Eid").await;
     let invited = app
         .graphql_as(&caseworker.access, "mutation($input: InviteFamilyMemberInput!) { inviteFamilyMember(input: $input) { code } }",
-            json!({ "input": { "email": "e-id.parent@family.example", "displayName": "Eid Parent", "role": "GUARDIAN" } }))
+            json!({ "input": { "familyMemberId": parent, "email": "e-id.parent@family.example" } }))
         .await;
     let code = invited["data"]["inviteFamilyMember"]["code"]
         .as_str()
