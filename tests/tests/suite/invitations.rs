@@ -119,8 +119,16 @@ async fn a_caseworker_invites_a_guardian_but_a_guardian_cannot_invite(backend: B
     assert_eq!(first_error_code(&staff_by_caseworker), Some("FORBIDDEN"));
 
     let body = app
-        .graphql_as(&caseworker.access, INVITE_FAMILY, input)
+        .graphql_as(&caseworker.access, INVITE_FAMILY, input.clone())
         .await;
+    assert_eq!(
+        body["data"]["inviteFamilyMember"]["invitation"]["role"], "GUARDIAN",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["inviteFamilyMember"]["invitation"]["displayName"],
+        "Parent Förälder"
+    );
     let code = body["data"]["inviteFamilyMember"]["code"]
         .as_str()
         .expect("a code")
@@ -130,6 +138,28 @@ async fn a_caseworker_invites_a_guardian_but_a_guardian_cannot_invite(backend: B
         accepted["data"]["acceptInvitation"]["viewer"]["role"],
         "GUARDIAN"
     );
+    // The new login belongs to the family: the parent sees the case.
+    let token = accepted["data"]["acceptInvitation"]["tokens"]["accessToken"]
+        .as_str()
+        .unwrap();
+    let mine = app
+        .graphql_as(token, "{ myCases { id viewerRelation } }", json!({}))
+        .await;
+    assert_eq!(
+        mine["data"]["myCases"],
+        json!([{ "id": case_id, "viewerRelation": "GUARDIAN" }])
+    );
+    // A member with a login cannot be invited again; someone not on the case cannot invite.
+    let again = app
+        .graphql_as(&caseworker.access, INVITE_FAMILY, input.clone())
+        .await;
+    assert_eq!(
+        again["data"]["inviteFamilyMember"]["userErrors"][0]["code"],
+        "INVALID_VALUE"
+    );
+    let lena = app.sign_in("caseworker2@exempelby.example").await;
+    let outsider = app.graphql_as(&lena.access, INVITE_FAMILY, input).await;
+    assert_eq!(first_error_code(&outsider), Some("NOT_FOUND"));
     app.stop().await;
 }
 
