@@ -20,7 +20,7 @@ const INVITE_STAFF: &str = "mutation($input: InviteStaffInput!) { inviteStaff(in
     invitation { id email role status expiresAt } code userErrors { code field message } } }";
 const INVITE_FAMILY: &str =
     "mutation($input: InviteFamilyMemberInput!) { inviteFamilyMember(input: $input) {
-    invitation { id role status } code userErrors { code field } } }";
+    invitation { id role status displayName } code userErrors { code field } } }";
 const ACCEPT: &str = "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) {
     tokens { accessToken refreshToken } viewer { role user { displayName } } userErrors { code field } } }";
 const SOCIAL_SERVICES: u128 = 0x0193_0000_0000_7000_8000_0000_0001_0001;
