@@ -370,6 +370,47 @@ impl Case {
         Ok(Some(rows.into_iter().map(Consent).collect()))
     }
 
+    /// Who accessed the case and when, newest first: every read by staff and
+    /// professionals, and every change. For the family (transparency) and the
+    /// social-services staff who work the case; `FORBIDDEN` for others.
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many entries (1–100).")] first: i32,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+    ) -> Result<CaseAccessConnection> {
+        use crate::graphql::pagination::{decode_cursor, page, page_size};
+        use case_policy::CaseRelation as R;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        let allowed = matches!(
+            self.0.access.relation,
+            R::Guardian
+                | R::YoungPerson
+                | R::PrimaryCaseworker
+                | R::PartnerCaseworker
+                | R::TeamLead
+        );
+        if !allowed {
+            return Err(AppError::Forbidden.into());
+        }
+        let limit = page_size(first)?;
+        let mut query = entity::audit_event::Entity::find()
+            .filter(entity::audit_event::Column::CaseId.eq(self.0.model.id))
+            .filter(entity::audit_event::Column::TenantId.eq(self.0.model.tenant_id))
+            .order_by_desc(entity::audit_event::Column::Id)
+            .limit(limit + 1);
+        if let Some(after) = after {
+            query = query.filter(entity::audit_event::Column::Id.lt(decode_cursor(&after)?));
+        }
+        let rows = query.all(&ctx.state().db).await.map_err(AppError::from)?;
+        Ok(CaseAccessConnection::new(page(
+            rows,
+            limit,
+            |row| row.id,
+            CaseAccessEntry,
+        )))
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version
@@ -635,4 +676,45 @@ crate::connection_type!(
     Case,
     "A page of cases, most urgent follow-up first.",
     "One case with its cursor."
+);
+
+/// One access to a case: who read or changed it, and when.
+pub struct CaseAccessEntry(pub entity::audit_event::Model);
+
+/// One access to a case: who read or changed it, and when.
+#[Object]
+impl CaseAccessEntry {
+    /// When it happened.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// What was done (`CASE_READ`, `CASE_HANDED_OVER`, `CONSENT_GRANTED`, …).
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// Who did it.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.actor_user_id {
+            Some(id) => Ok(Some(user(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// For reads: as what the person had access (`PRIMARY_CASEWORKER`,
+    /// `CONSENTED_PROFESSIONAL`, …).
+    async fn relation(&self) -> Option<&str> {
+        (self.0.action == "CASE_READ")
+            .then_some(self.0.detail.as_deref())
+            .flatten()
+    }
+}
+
+crate::connection_type!(
+    CaseAccessConnection,
+    CaseAccessEdge,
+    CaseAccessEntry,
+    "A page of a case's access log, newest first.",
+    "One access with its cursor."
 );

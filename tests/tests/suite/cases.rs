@@ -14,6 +14,7 @@ on_both_backends!(
     a_caseload_page_costs_the_same_number_of_statements_whatever_its_size,
     staff_reads_are_audited_once_per_case_per_request_and_families_see_nothing_of_others,
     stale_versions_and_closed_cases_are_refused,
+    the_family_sees_who_accessed_its_case,
 );
 
 /// The demo's first family (Nilsson): Sara (guardian), Elias (young person, focus
@@ -646,6 +647,42 @@ async fn stale_versions_and_closed_cases_are_refused(backend: Backend) {
         .unwrap();
     let refused = app
         .graphql_as(&karin, UPDATE, json!({ "input": { "caseId": nilsson_case(), "version": version, "caseType": "SUPPORT" } }))
+        .await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"));
+    app.stop().await;
+}
+
+async fn the_family_sees_who_accessed_its_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let teacher = app.login("teacher@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let birgitta = app.login("network@exempelby.example").await;
+    case_of(&app, &teacher, &nilsson_case()).await;
+
+    const LOG: &str = "query($id: ID!) { case(id: $id) { accessLog(first: 5) {
+        edges { node { action relation actor { displayName } occurredAt } } pageInfo { hasNextPage } } } }";
+    let log = app
+        .graphql_as(&sara, LOG, json!({ "id": nilsson_case() }))
+        .await;
+    let newest = &log["data"]["case"]["accessLog"]["edges"][0]["node"];
+    assert_eq!(newest["action"], "CASE_READ", "{log}");
+    assert_eq!(newest["relation"], "CONSENTED_PROFESSIONAL");
+    assert_eq!(newest["actor"]["displayName"], "Lars Svensson");
+    // The family's own reads are not in the log.
+    let log_again = app
+        .graphql_as(&sara, LOG, json!({ "id": nilsson_case() }))
+        .await;
+    assert_eq!(
+        log_again["data"]["case"]["accessLog"]["edges"][0],
+        log["data"]["case"]["accessLog"]["edges"][0]
+    );
+
+    let refused = app
+        .graphql_as(&birgitta, LOG, json!({ "id": nilsson_case() }))
+        .await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"));
+    let refused = app
+        .graphql_as(&teacher, LOG, json!({ "id": nilsson_case() }))
         .await;
     assert_eq!(first_error_code(&refused), Some("FORBIDDEN"));
     app.stop().await;
