@@ -7,6 +7,7 @@ pub mod care_case;
 pub mod case_assignment;
 pub mod case_focus_child;
 pub mod case_therapist;
+pub mod caseworker_change_request;
 pub mod consent;
 pub mod family;
 pub mod family_member;

@@ -456,6 +456,53 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // A family member asking for another caseworker; the team lead answers.
+        manager
+            .create_table(
+                Table::create()
+                    .table(ChangeRequest::Table)
+                    .col(pk_uuid(ChangeRequest::Id))
+                    .col(uuid(ChangeRequest::CaseId))
+                    .col(uuid(ChangeRequest::TenantId))
+                    .col(uuid(ChangeRequest::RequestedBy))
+                    .col(text(ChangeRequest::Reason))
+                    .col(string_len(ChangeRequest::Status, 16))
+                    .col(timestamp_with_time_zone(ChangeRequest::CreatedAt))
+                    .col(uuid_null(ChangeRequest::AnsweredBy))
+                    .col(text_null(ChangeRequest::Answer))
+                    .col(timestamp_with_time_zone_null(ChangeRequest::AnsweredAt))
+                    .foreign_key(&mut fk(
+                        ChangeRequest::Table,
+                        ChangeRequest::CaseId,
+                        Case::Table,
+                        Case::Id,
+                        Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "idx_change_request_case",
+                ChangeRequest::Table,
+                &[
+                    ChangeRequest::CaseId.into_iden(),
+                    ChangeRequest::CreatedAt.into_iden(),
+                ],
+                false,
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "idx_change_request_tenant_status",
+                ChangeRequest::Table,
+                &[
+                    ChangeRequest::TenantId.into_iden(),
+                    ChangeRequest::Status.into_iden(),
+                ],
+                false,
+            ))
+            .await?;
         manager
             .create_index(index(
                 "idx_consent_case",
@@ -480,6 +527,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            ChangeRequest::Table.into_iden(),
             Consent::Table.into_iden(),
             CaseAssignment::Table.into_iden(),
             CaseTherapist::Table.into_iden(),
@@ -624,4 +672,20 @@ enum Consent {
     GrantedAt,
     WithdrawnAt,
     WithdrawnBy,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ChangeRequest {
+    #[sea_orm(iden = "caseworker_change_request")]
+    Table,
+    Id,
+    CaseId,
+    TenantId,
+    RequestedBy,
+    Reason,
+    Status,
+    CreatedAt,
+    AnsweredBy,
+    Answer,
+    AnsweredAt,
 }

@@ -47,6 +47,8 @@ pub enum AuditAction {
     FamilyMemberAdded,
     ConsentGranted,
     ConsentWithdrawn,
+    CaseworkerChangeRequested,
+    CaseworkerChangeAnswered,
 }
 
 impl AuditAction {
@@ -78,6 +80,8 @@ impl AuditAction {
             AuditAction::FamilyMemberAdded => "FAMILY_MEMBER_ADDED",
             AuditAction::ConsentGranted => "CONSENT_GRANTED",
             AuditAction::ConsentWithdrawn => "CONSENT_WITHDRAWN",
+            AuditAction::CaseworkerChangeRequested => "CASEWORKER_CHANGE_REQUESTED",
+            AuditAction::CaseworkerChangeAnswered => "CASEWORKER_CHANGE_ANSWERED",
         }
     }
 }

@@ -63,6 +63,10 @@ pub enum AuditAction {
     ConsentGranted,
     /// A consent was withdrawn.
     ConsentWithdrawn,
+    /// A family member asked for another caseworker.
+    CaseworkerChangeRequested,
+    /// The team lead answered a request for another caseworker.
+    CaseworkerChangeAnswered,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -105,6 +109,14 @@ impl AuditAction {
             (A::FamilyMemberAdded, AuditAction::FamilyMemberAdded),
             (A::ConsentGranted, AuditAction::ConsentGranted),
             (A::ConsentWithdrawn, AuditAction::ConsentWithdrawn),
+            (
+                A::CaseworkerChangeRequested,
+                AuditAction::CaseworkerChangeRequested,
+            ),
+            (
+                A::CaseworkerChangeAnswered,
+                AuditAction::CaseworkerChangeAnswered,
+            ),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

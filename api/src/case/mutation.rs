@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::types::CaseworkerChangeRequest;
 use super::{
     query::read_audit,
     service::{self, CaseChanges, FocusChild, NewConsent, OpenCase},
@@ -184,6 +185,39 @@ pub struct ConsentPayload {
 pub struct WithdrawConsentInput {
     /// The consent.
     pub consent_id: ID,
+}
+
+/// Asking for another caseworker.
+#[derive(Debug, InputObject)]
+pub struct RequestCaseworkerChangeInput {
+    /// The case.
+    pub case_id: ID,
+    /// Why the family would like another caseworker.
+    pub reason: String,
+}
+
+/// The team lead's answer to a request for another caseworker.
+#[derive(Debug, InputObject)]
+pub struct AnswerCaseworkerChangeRequestInput {
+    /// The request.
+    pub request_id: ID,
+    /// Whether the request is granted.
+    pub grant: bool,
+    /// The answer to the family.
+    pub answer: String,
+    /// When granted: the new primary caseworker.
+    pub new_caseworker_id: Option<ID>,
+    /// When granted: the written handover to the new caseworker.
+    pub handover_note: Option<String>,
+}
+
+/// The result of `requestCaseworkerChange` and `answerCaseworkerChangeRequest`.
+#[derive(SimpleObject)]
+pub struct CaseworkerChangeRequestPayload {
+    /// The request; null when there are user errors.
+    pub request: Option<CaseworkerChangeRequest>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
 }
 
 /// Case mutations.
@@ -459,6 +493,61 @@ impl CaseMutation {
         })
     }
 
+    /// A guardian or the young person asks for another caseworker, with a
+    /// reason; the team lead sees it and answers.
+    async fn request_caseworker_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case and the reason.")] input: RequestCaseworkerChangeInput,
+    ) -> Result<CaseworkerChangeRequestPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let outcome = service::request_caseworker_change(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            &input.reason,
+        )
+        .await?;
+        Ok(change_request_payload(outcome))
+    }
+
+    /// The team lead answers a request for another caseworker; granting it
+    /// hands the case over with a written handover.
+    async fn answer_caseworker_change_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer.")] input: AnswerCaseworkerChangeRequestInput,
+    ) -> Result<CaseworkerChangeRequestPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(
+            &input.request_id,
+            NodeKind::CaseworkerChangeRequest,
+            &["input", "requestId"],
+        )?;
+        let new_caseworker = match &input.new_caseworker_id {
+            Some(c) => Some(GlobalId::expect(
+                c,
+                NodeKind::User,
+                &["input", "newCaseworkerId"],
+            )?),
+            None => None,
+        };
+        let outcome = service::answer_caseworker_change(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            input.grant,
+            &input.answer,
+            new_caseworker,
+            input.handover_note.as_deref(),
+        )
+        .await?;
+        Ok(change_request_payload(outcome))
+    }
+
     /// A guardian (or the young person, where the case allows) lets an agency
     /// see some categories of the case for a period.
     async fn grant_consent(
@@ -530,5 +619,20 @@ impl CaseMutation {
             consent: Some(Consent(row)),
             user_errors: Vec::new(),
         })
+    }
+}
+
+fn change_request_payload(
+    outcome: Result<entity::caseworker_change_request::Model, UserError>,
+) -> CaseworkerChangeRequestPayload {
+    match outcome {
+        Ok(row) => CaseworkerChangeRequestPayload {
+            request: Some(CaseworkerChangeRequest(row)),
+            user_errors: Vec::new(),
+        },
+        Err(problem) => CaseworkerChangeRequestPayload {
+            request: None,
+            user_errors: vec![problem],
+        },
     }
 }

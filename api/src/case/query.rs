@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::{
     service::{self, CaseFilter, ReadAudit},
-    types::{Case, CaseConnection, CaseEdge, CaseStatus, CaseType, CaseloadEntry},
+    types::{
+        Case, CaseConnection, CaseEdge, CaseStatus, CaseType, CaseloadEntry,
+        CaseworkerChangeRequest,
+    },
 };
 use crate::{
     graphql::{
@@ -132,6 +135,17 @@ impl CaseQuery {
         )
         .await?;
         Ok(views.into_iter().map(Case).collect())
+    }
+
+    /// For a team lead: pending requests for another caseworker on their
+    /// teams' cases, oldest first. `FORBIDDEN` for anyone else.
+    async fn pending_caseworker_change_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<CaseworkerChangeRequest>> {
+        let principal = ctx.viewer().principal()?;
+        let rows = service::pending_change_requests(&ctx.state().db, principal).await?;
+        Ok(rows.into_iter().map(CaseworkerChangeRequest).collect())
     }
 
     /// For a team lead: per caseworker of their team, open cases and overdue

@@ -14,7 +14,9 @@ use chrono_tz::Tz;
 use entity::{
     care_case::{self, CaseStatus, CaseType},
     case_assignment::{self, Responsibility},
-    case_focus_child, case_therapist, consent, family, family_member,
+    case_focus_child, case_therapist, caseworker_change_request,
+    caseworker_change_request::RequestStatus,
+    consent, family, family_member,
     family_member::MemberKind,
     organisation, team, team_membership, tenant, user_account,
     user_account::Role,
@@ -1488,4 +1490,251 @@ pub async fn member_for_invitation(
         )));
     }
     Ok(Ok(member))
+}
+
+/// Longest reason or answer of a caseworker-change request.
+pub const MAX_REQUEST_TEXT_CHARS: usize = 2000;
+
+fn request_text_error(field: &str, text: &str, what: &str) -> Option<UserError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Some(UserError::on_field(UserErrorCode::Required, field, what));
+    }
+    if trimmed.chars().count() > MAX_REQUEST_TEXT_CHARS {
+        return Some(UserError::on_field(
+            UserErrorCode::TooLong,
+            field,
+            format!("Use at most {MAX_REQUEST_TEXT_CHARS} characters."),
+        ));
+    }
+    None
+}
+
+/// A guardian or the young person asks for another caseworker, with a reason.
+/// The team lead sees it and answers. One pending request per person and case.
+pub async fn request_caseworker_change(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    case_id: Uuid,
+    reason: &str,
+) -> AppResult<Result<caseworker_change_request::Model, UserError>> {
+    let view = case(db, principal, meta, &ReadAudit::default(), case_id).await?;
+    if !matches!(
+        view.access.relation,
+        CaseRelation::Guardian | CaseRelation::YoungPerson
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(problem) =
+        request_text_error("reason", reason, "Tell us why, so the team lead can help.")
+    {
+        return Ok(Err(problem));
+    }
+    let pending = caseworker_change_request::Entity::find()
+        .filter(caseworker_change_request::Column::CaseId.eq(case_id))
+        .filter(caseworker_change_request::Column::RequestedBy.eq(principal.user_id))
+        .filter(caseworker_change_request::Column::Status.eq(RequestStatus::Pending))
+        .one(db)
+        .await?;
+    if pending.is_some() {
+        return Ok(Err(UserError::general(
+            UserErrorCode::InvalidValue,
+            "You have asked already; the team lead will answer.",
+        )));
+    }
+    let txn = db.begin().await?;
+    let row = caseworker_change_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        tenant_id: Set(principal.tenant_id),
+        requested_by: Set(principal.user_id),
+        reason: Set(reason.trim().to_owned()),
+        status: Set(RequestStatus::Pending),
+        created_at: Set(Utc::now()),
+        answered_by: Set(None),
+        answer: Set(None),
+        answered_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        AuditEntry::new(
+            AuditAction::CaseworkerChangeRequested,
+            Some(principal.tenant_id),
+        )
+        .actor(principal.user_id)
+        .subject("CaseworkerChangeRequest", row.id)
+        .case(case_id)
+        .request(&meta.request_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(row))
+}
+
+/// The team lead answers a request: granting it hands the case over to the
+/// chosen caseworker (with a written handover); declining needs an answer.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_caseworker_change(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    request_id: Uuid,
+    grant: bool,
+    answer: &str,
+    new_caseworker: Option<Uuid>,
+    handover_note: Option<&str>,
+) -> AppResult<Result<caseworker_change_request::Model, UserError>> {
+    let request = caseworker_change_request::Entity::find_by_id(request_id)
+        .filter(caseworker_change_request::Column::TenantId.eq(principal.tenant_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("caseworker change request"))?;
+    let view = case(db, principal, meta, &ReadAudit::default(), request.case_id)
+        .await
+        .map_err(|_| AppError::NotFound("caseworker change request"))?;
+    if view.access.relation != CaseRelation::TeamLead {
+        return Err(AppError::Forbidden);
+    }
+    if request.status != RequestStatus::Pending {
+        return Ok(Err(UserError::general(
+            UserErrorCode::InvalidValue,
+            "The request was answered already.",
+        )));
+    }
+    if let Some(problem) = request_text_error("answer", answer, "Write an answer to the family.") {
+        return Ok(Err(problem));
+    }
+    if grant {
+        let Some(new_caseworker) = new_caseworker else {
+            return Ok(Err(UserError::on_field(
+                UserErrorCode::Required,
+                "newCaseworkerId",
+                "Choose the new caseworker.",
+            )));
+        };
+        let outcome = hand_over_case(
+            db,
+            principal,
+            meta,
+            request.case_id,
+            new_caseworker,
+            handover_note.unwrap_or_default(),
+            true,
+        )
+        .await?;
+        if let Err(mut problem) = outcome {
+            // The handover's fields are this input's fields.
+            if let Some(field) = problem.field.as_mut()
+                && field.last().map(String::as_str) == Some("toCaseworkerId")
+            {
+                *field = vec!["input".to_owned(), "newCaseworkerId".to_owned()];
+            }
+            return Ok(Err(problem));
+        }
+    }
+    let txn = db.begin().await?;
+    let mut active = request.into_active_model();
+    active.status = Set(if grant {
+        RequestStatus::Granted
+    } else {
+        RequestStatus::Declined
+    });
+    active.answered_by = Set(Some(principal.user_id));
+    active.answer = Set(Some(answer.trim().to_owned()));
+    active.answered_at = Set(Some(Utc::now()));
+    let updated = active.update(&txn).await?;
+    audit::append(
+        &txn,
+        AuditEntry::new(
+            AuditAction::CaseworkerChangeAnswered,
+            Some(principal.tenant_id),
+        )
+        .actor(principal.user_id)
+        .subject("CaseworkerChangeRequest", updated.id)
+        .case(updated.case_id)
+        .request(&meta.request_id)
+        .detail(if grant { "GRANTED" } else { "DECLINED" }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(updated))
+}
+
+/// Requests on a case, newest first (the family and the staff who work it).
+pub async fn change_requests_of_case(
+    db: &DatabaseConnection,
+    view: &CaseView,
+) -> AppResult<Vec<caseworker_change_request::Model>> {
+    let allowed = matches!(
+        view.access.relation,
+        CaseRelation::Guardian | CaseRelation::YoungPerson
+    ) || view.access.relation.works_the_case();
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    Ok(caseworker_change_request::Entity::find()
+        .filter(caseworker_change_request::Column::CaseId.eq(view.model.id))
+        .order_by_desc(caseworker_change_request::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await?)
+}
+
+/// For a team lead: pending requests on their teams' cases, oldest first.
+pub async fn pending_change_requests(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> AppResult<Vec<caseworker_change_request::Model>> {
+    if principal.role != Role::TeamLead {
+        return Err(AppError::Forbidden);
+    }
+    Ok(caseworker_change_request::Entity::find()
+        .filter(caseworker_change_request::Column::TenantId.eq(principal.tenant_id))
+        .filter(caseworker_change_request::Column::Status.eq(RequestStatus::Pending))
+        .filter(
+            caseworker_change_request::Column::CaseId.in_subquery(
+                care_case::Entity::find()
+                    .select_only()
+                    .column(care_case::Column::Id)
+                    .filter(
+                        care_case::Column::TeamId.in_subquery(
+                            team::Entity::find()
+                                .select_only()
+                                .column(team::Column::Id)
+                                .filter(team::Column::TeamLeadId.eq(principal.user_id))
+                                .into_query(),
+                        ),
+                    )
+                    .into_query(),
+            ),
+        )
+        .order_by_asc(caseworker_change_request::Column::CreatedAt)
+        .limit(100)
+        .all(db)
+        .await?)
+}
+
+/// One request for another caseworker, for those who see the case's requests.
+pub async fn change_request(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    read_audit: &ReadAudit,
+    id: Uuid,
+) -> AppResult<caseworker_change_request::Model> {
+    let row = caseworker_change_request::Entity::find_by_id(id)
+        .filter(caseworker_change_request::Column::TenantId.eq(principal.tenant_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("caseworker change request"))?;
+    let view = case(db, principal, meta, read_audit, row.case_id)
+        .await
+        .map_err(|_| AppError::NotFound("caseworker change request"))?;
+    change_requests_of_case(db, &view)
+        .await
+        .map_err(|_| AppError::NotFound("caseworker change request"))?;
+    Ok(row)
 }

@@ -411,6 +411,18 @@ impl Case {
         )))
     }
 
+    /// Requests from the family for another caseworker, newest first. For the
+    /// family and the social-services staff who work the case.
+    async fn caseworker_change_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<CaseworkerChangeRequest>>> {
+        let rows = super::service::change_requests_of_case(&ctx.state().db, &self.0).await?;
+        Ok(Some(
+            rows.into_iter().map(CaseworkerChangeRequest).collect(),
+        ))
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version
@@ -718,3 +730,70 @@ crate::connection_type!(
     "A page of a case's access log, newest first.",
     "One access with its cursor."
 );
+
+/// Where a request for another caseworker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::caseworker_change_request::RequestStatus")]
+pub enum CaseworkerChangeRequestStatus {
+    /// Waiting for the team lead's answer.
+    Pending,
+    /// Granted: the case was handed over.
+    Granted,
+    /// Declined, with an answer.
+    Declined,
+}
+
+/// A family member's request for another caseworker, answered by the team lead.
+pub struct CaseworkerChangeRequest(pub entity::caseworker_change_request::Model);
+
+/// A family member's request for another caseworker, answered by the team lead.
+#[Object]
+impl CaseworkerChangeRequest {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::CaseworkerChangeRequest, self.0.id)
+    }
+
+    /// The case.
+    async fn case_id(&self) -> ID {
+        GlobalId::encode(NodeKind::Case, self.0.case_id)
+    }
+
+    /// Who asked.
+    async fn requested_by(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.requested_by).await
+    }
+
+    /// Why.
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> CaseworkerChangeRequestStatus {
+        self.0.status.into()
+    }
+
+    /// When it was asked.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The team lead who answered.
+    async fn answered_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.answered_by {
+            Some(id) => Ok(Some(user(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The answer to the family.
+    async fn answer(&self) -> Option<&str> {
+        self.0.answer.as_deref()
+    }
+
+    /// When it was answered.
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
+}

@@ -10,7 +10,7 @@ use crate::{
     case::{
         query::read_audit,
         service as cases,
-        types::{Case, Consent, Family, FamilyMember, Team},
+        types::{Case, CaseworkerChangeRequest, Consent, Family, FamilyMember, Team},
     },
     error::AppError,
     identity::{
@@ -36,6 +36,7 @@ pub enum NodeKind {
     FamilyMember,
     Team,
     Consent,
+    CaseworkerChangeRequest,
 }
 
 impl NodeKind {
@@ -52,6 +53,7 @@ impl NodeKind {
             NodeKind::FamilyMember => "FamilyMember",
             NodeKind::Team => "Team",
             NodeKind::Consent => "Consent",
+            NodeKind::CaseworkerChangeRequest => "CaseworkerChangeRequest",
         }
     }
 
@@ -69,6 +71,7 @@ impl NodeKind {
             "FamilyMember" => NodeKind::FamilyMember,
             "Team" => NodeKind::Team,
             "Consent" => NodeKind::Consent,
+            "CaseworkerChangeRequest" => NodeKind::CaseworkerChangeRequest,
             _ => return None,
         })
     }
@@ -129,6 +132,7 @@ pub enum Node {
     FamilyMember(FamilyMember),
     Team(Team),
     Consent(Consent),
+    CaseworkerChangeRequest(CaseworkerChangeRequest),
 }
 
 /// `node` and `nodes`.
@@ -247,6 +251,18 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
             model: cases::team(db, principal, global.uuid).await?,
             prefetched_lead: None,
         }),
+        NodeKind::CaseworkerChangeRequest => {
+            Node::CaseworkerChangeRequest(CaseworkerChangeRequest(
+                cases::change_request(
+                    db,
+                    principal,
+                    &ctx.request_meta(),
+                    &read_audit(ctx),
+                    global.uuid,
+                )
+                .await?,
+            ))
+        }
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(
                 db,

@@ -464,7 +464,9 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
             .any(|e| e["node"]["id"] == case);
         assert_eq!(in_list, *sees, "{}", row("listed"));
 
-        let probes: [(&str, &str, Value, &str, bool); 6] = [
+        let family_asks =
+            *email == "guardian@exempelby.example" || *email == "young@exempelby.example";
+        let probes: [(&str, &str, Value, &str, bool); 7] = [
             (
                 "updateCase",
                 "mutation($input: UpdateCaseInput!) { updateCase(input: $input) { userErrors { code } } }",
@@ -499,6 +501,13 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
                 json!({ "caseId": case, "member": { "kind": "CHILD", "displayName": "X", "dateOfBirth": "2099-01-01" } }),
                 "INVALID_VALUE",
                 *works,
+            ),
+            (
+                "requestCaseworkerChange",
+                "mutation($input: RequestCaseworkerChangeInput!) { requestCaseworkerChange(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "reason": "" }),
+                "REQUIRED",
+                family_asks,
             ),
             (
                 "grantConsent",

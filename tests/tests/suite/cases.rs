@@ -15,6 +15,7 @@ on_both_backends!(
     staff_reads_are_audited_once_per_case_per_request_and_families_see_nothing_of_others,
     stale_versions_and_closed_cases_are_refused,
     the_family_sees_who_accessed_its_case,
+    a_family_asks_for_another_caseworker_and_the_team_lead_answers,
 );
 
 /// The demo's first family (Nilsson): Sara (guardian), Elias (young person, focus
@@ -685,5 +686,122 @@ async fn the_family_sees_who_accessed_its_case(backend: Backend) {
         .graphql_as(&teacher, LOG, json!({ "id": nilsson_case() }))
         .await;
     assert_eq!(first_error_code(&refused), Some("FORBIDDEN"));
+    app.stop().await;
+}
+
+async fn a_family_asks_for_another_caseworker_and_the_team_lead_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let lead = app.login("teamlead@exempelby.example").await;
+    const REQUEST: &str =
+        "mutation($input: RequestCaseworkerChangeInput!) { requestCaseworkerChange(input: $input) {
+        request { id status reason } userErrors { code field } } }";
+    const ANSWER: &str = "mutation($input: AnswerCaseworkerChangeRequestInput!) { answerCaseworkerChangeRequest(input: $input) {
+        request { status answer answeredBy { displayName } } userErrors { code field } } }";
+
+    let empty = app
+        .graphql_as(
+            &sara,
+            REQUEST,
+            json!({ "input": { "caseId": nilsson_case(), "reason": " " } }),
+        )
+        .await;
+    assert_eq!(
+        empty["data"]["requestCaseworkerChange"]["userErrors"],
+        json!([{ "code": "REQUIRED", "field": ["input", "reason"] }])
+    );
+    let asked = app
+        .graphql_as(&sara, REQUEST, json!({ "input": { "caseId": nilsson_case(), "reason": "We do not trust each other any more." } }))
+        .await;
+    let request = asked["data"]["requestCaseworkerChange"]["request"].clone();
+    assert_eq!(request["status"], "PENDING", "{asked}");
+    let twice = app
+        .graphql_as(
+            &sara,
+            REQUEST,
+            json!({ "input": { "caseId": nilsson_case(), "reason": "Again." } }),
+        )
+        .await;
+    assert_eq!(
+        twice["data"]["requestCaseworkerChange"]["userErrors"][0]["code"],
+        "INVALID_VALUE"
+    );
+    let anna = app.login("caseworker@exempelby.example").await;
+    let by_staff = app
+        .graphql_as(
+            &anna,
+            REQUEST,
+            json!({ "input": { "caseId": nilsson_case(), "reason": "x" } }),
+        )
+        .await;
+    assert_eq!(first_error_code(&by_staff), Some("FORBIDDEN"));
+
+    let pending = app
+        .graphql_as(
+            &lead,
+            "{ pendingCaseworkerChangeRequests { id reason requestedBy { displayName } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        pending["data"]["pendingCaseworkerChangeRequests"],
+        json!([{ "id": request["id"], "reason": "We do not trust each other any more.", "requestedBy": { "displayName": "Sara Nilsson" } }])
+    );
+    assert_eq!(
+        first_error_code(
+            &app.graphql_as(
+                &anna,
+                "{ pendingCaseworkerChangeRequests { id } }",
+                json!({})
+            )
+            .await
+        ),
+        Some("FORBIDDEN")
+    );
+    let other_lead = app.login("teamlead2@exempelby.example").await;
+    let foreign = app
+        .graphql_as(
+            &other_lead,
+            "{ pendingCaseworkerChangeRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        foreign["data"]["pendingCaseworkerChangeRequests"],
+        json!([])
+    );
+    let lena = app.login("caseworker2@exempelby.example").await;
+    let lena_id = app.user_id(&lena).await;
+    let not_theirs = app
+        .graphql_as(&other_lead, ANSWER, json!({ "input": { "requestId": request["id"], "grant": true, "answer": "Yes", "newCaseworkerId": lena_id, "handoverNote": "x" } }))
+        .await;
+    assert_eq!(first_error_code(&not_theirs), Some("NOT_FOUND"));
+
+    let no_note = app
+        .graphql_as(&lead, ANSWER, json!({ "input": { "requestId": request["id"], "grant": true, "answer": "Yes, Lena takes over.", "newCaseworkerId": lena_id } }))
+        .await;
+    assert_eq!(
+        no_note["data"]["answerCaseworkerChangeRequest"]["userErrors"][0]["field"],
+        json!(["input", "handoverNote"])
+    );
+    let granted = app
+        .graphql_as(&lead, ANSWER, json!({ "input": { "requestId": request["id"], "grant": true, "answer": "Yes, Lena takes over.", "newCaseworkerId": lena_id, "handoverNote": "Goals and contacts as agreed." } }))
+        .await;
+    assert_eq!(
+        granted["data"]["answerCaseworkerChangeRequest"]["request"],
+        json!({ "status": "GRANTED", "answer": "Yes, Lena takes over.", "answeredBy": { "displayName": "Maria Lind" } }),
+        "{granted}"
+    );
+    let seen = app
+        .graphql_as(&sara, "query($id: ID!) { case(id: $id) { primaryCaseworker { displayName } caseworkerChangeRequests { status answer } } }", json!({ "id": nilsson_case() }))
+        .await;
+    assert_eq!(
+        seen["data"]["case"]["primaryCaseworker"]["displayName"],
+        "Lena Åberg"
+    );
+    assert_eq!(
+        seen["data"]["case"]["caseworkerChangeRequests"],
+        json!([{ "status": "GRANTED", "answer": "Yes, Lena takes over." }])
+    );
     app.stop().await;
 }
