@@ -299,6 +299,7 @@ const FAMILY_BASE: u128 = 0x0193_0000_0000_7000_8000_0001_0000_0000;
 const CASE_BASE: u128 = 0x0193_0000_0000_7000_8000_0002_0000_0000;
 const MEMBER_BASE: u128 = 0x0193_0000_0000_7000_8000_0003_0000_0000;
 const CONSENT_BASE: u128 = 0x0193_0000_0000_7000_8000_0004_0000_0000;
+const PLAN_BASE: u128 = 0x0193_0000_0000_7000_8000_0005_0000_0000;
 /// How many families the demo municipality has.
 pub const DEMO_FAMILIES: usize = 40;
 
@@ -605,6 +606,41 @@ async fn seed_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
             case_therapist::ActiveModel {
                 case_id: Set(case_id),
                 user_id: Set(karin),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        // A few coordinated plans (SIP), one with its meeting overdue.
+        if n % 10 == 0 && n > 0 && status == CaseStatus::Open {
+            let initiated_on = today - Duration::days(if n == 10 { 30 } else { 5 });
+            let plan_id = id(PLAN_BASE, n);
+            entity::coordinated_plan::ActiveModel {
+                id: Set(plan_id),
+                case_id: Set(case_id),
+                tenant_id: Set(DEMO_TENANT_ID),
+                initiating_organisation_id: Set(Uuid::from_u128(SCHOOL)),
+                initiated_on: Set(initiated_on),
+                meeting_held_on: Set(None),
+                child_participation: Set(None),
+                child_non_participation_reason: Set(None),
+                coordinator_organisation_id: Set(Some(Uuid::from_u128(CHILD_PSYCHIATRY))),
+                coordinator_reason: Set(Some(
+                    entity::coordinated_plan::CoordinatorReason::FamilyTrust,
+                )),
+                coordinator_reason_text: Set(None),
+                created_by: Set(primary),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            entity::plan_intervention::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                plan_id: Set(plan_id),
+                description: Set("Support in school every morning".to_owned()),
+                responsible_organisation_id: Set(Uuid::from_u128(SCHOOL)),
+                starts_on: Set(initiated_on + Duration::days(7)),
+                coordinated_by: Set(entity::plan_intervention::CoordinatedBy::Caseworker),
+                created_at: Set(now),
             }
             .insert(&txn)
             .await?;

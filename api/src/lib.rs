@@ -14,6 +14,7 @@ pub mod error;
 pub mod family;
 pub mod graphql;
 pub mod identity;
+pub mod plan;
 pub mod server;
 pub mod startup;
 pub mod telemetry;

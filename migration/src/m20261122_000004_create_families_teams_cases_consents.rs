@@ -522,11 +522,87 @@ impl MigrationTrait for Migration {
                 false,
             ))
             .await?;
+        // Coordinated individual plans (SIP): one per case.
+        manager
+            .create_table(
+                Table::create()
+                    .table(Plan::Table)
+                    .col(pk_uuid(Plan::Id))
+                    .col(uuid_uniq(Plan::CaseId))
+                    .col(uuid(Plan::TenantId))
+                    .col(uuid(Plan::InitiatingOrganisationId))
+                    .col(date(Plan::InitiatedOn))
+                    .col(date_null(Plan::MeetingHeldOn))
+                    .col(string_len_null(Plan::ChildParticipation, 32))
+                    .col(text_null(Plan::ChildNonParticipationReason))
+                    .col(uuid_null(Plan::CoordinatorOrganisationId))
+                    .col(string_len_null(Plan::CoordinatorReason, 32))
+                    .col(text_null(Plan::CoordinatorReasonText))
+                    .col(uuid(Plan::CreatedBy))
+                    .col(timestamp_with_time_zone(Plan::CreatedAt))
+                    .foreign_key(&mut fk(
+                        Plan::Table,
+                        Plan::CaseId,
+                        Case::Table,
+                        Case::Id,
+                        Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        Plan::Table,
+                        Plan::InitiatingOrganisationId,
+                        Organisation::Table,
+                        Organisation::Id,
+                        Restrict,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Intervention::Table)
+                    .col(pk_uuid(Intervention::Id))
+                    .col(uuid(Intervention::PlanId))
+                    .col(text(Intervention::Description))
+                    .col(uuid(Intervention::ResponsibleOrganisationId))
+                    .col(date(Intervention::StartsOn))
+                    .col(string_len(Intervention::CoordinatedBy, 16))
+                    .col(timestamp_with_time_zone(Intervention::CreatedAt))
+                    .foreign_key(&mut fk(
+                        Intervention::Table,
+                        Intervention::PlanId,
+                        Plan::Table,
+                        Plan::Id,
+                        Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        Intervention::Table,
+                        Intervention::ResponsibleOrganisationId,
+                        Organisation::Table,
+                        Organisation::Id,
+                        Restrict,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "idx_plan_intervention_plan",
+                Intervention::Table,
+                &[
+                    Intervention::PlanId.into_iden(),
+                    Intervention::CreatedAt.into_iden(),
+                ],
+                false,
+            ))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            Intervention::Table.into_iden(),
+            Plan::Table.into_iden(),
             ChangeRequest::Table.into_iden(),
             Consent::Table.into_iden(),
             CaseAssignment::Table.into_iden(),
@@ -688,4 +764,36 @@ enum ChangeRequest {
     AnsweredBy,
     Answer,
     AnsweredAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Plan {
+    #[sea_orm(iden = "coordinated_plan")]
+    Table,
+    Id,
+    CaseId,
+    TenantId,
+    InitiatingOrganisationId,
+    InitiatedOn,
+    MeetingHeldOn,
+    ChildParticipation,
+    ChildNonParticipationReason,
+    CoordinatorOrganisationId,
+    CoordinatorReason,
+    CoordinatorReasonText,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Intervention {
+    #[sea_orm(iden = "plan_intervention")]
+    Table,
+    Id,
+    PlanId,
+    Description,
+    ResponsibleOrganisationId,
+    StartsOn,
+    CoordinatedBy,
+    CreatedAt,
 }

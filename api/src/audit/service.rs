@@ -49,6 +49,10 @@ pub enum AuditAction {
     ConsentWithdrawn,
     CaseworkerChangeRequested,
     CaseworkerChangeAnswered,
+    CoordinatedPlanStarted,
+    CoordinatorChosen,
+    PlanInterventionAdded,
+    CoordinationMeetingRecorded,
 }
 
 impl AuditAction {
@@ -82,6 +86,10 @@ impl AuditAction {
             AuditAction::ConsentWithdrawn => "CONSENT_WITHDRAWN",
             AuditAction::CaseworkerChangeRequested => "CASEWORKER_CHANGE_REQUESTED",
             AuditAction::CaseworkerChangeAnswered => "CASEWORKER_CHANGE_ANSWERED",
+            AuditAction::CoordinatedPlanStarted => "COORDINATED_PLAN_STARTED",
+            AuditAction::CoordinatorChosen => "COORDINATOR_CHOSEN",
+            AuditAction::PlanInterventionAdded => "PLAN_INTERVENTION_ADDED",
+            AuditAction::CoordinationMeetingRecorded => "COORDINATION_MEETING_RECORDED",
         }
     }
 }

@@ -67,6 +67,14 @@ pub enum AuditAction {
     CaseworkerChangeRequested,
     /// The team lead answered a request for another caseworker.
     CaseworkerChangeAnswered,
+    /// A coordinated individual plan (SIP) was started.
+    CoordinatedPlanStarted,
+    /// The coordinating organisation of a plan was chosen.
+    CoordinatorChosen,
+    /// An intervention was added to a plan.
+    PlanInterventionAdded,
+    /// A plan's coordination meeting was recorded.
+    CoordinationMeetingRecorded,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -116,6 +124,16 @@ impl AuditAction {
             (
                 A::CaseworkerChangeAnswered,
                 AuditAction::CaseworkerChangeAnswered,
+            ),
+            (
+                A::CoordinatedPlanStarted,
+                AuditAction::CoordinatedPlanStarted,
+            ),
+            (A::CoordinatorChosen, AuditAction::CoordinatorChosen),
+            (A::PlanInterventionAdded, AuditAction::PlanInterventionAdded),
+            (
+                A::CoordinationMeetingRecorded,
+                AuditAction::CoordinationMeetingRecorded,
             ),
         ];
         all.iter()

@@ -423,6 +423,19 @@ impl Case {
         ))
     }
 
+    /// Case details: the coordinated individual plan (SIP), if one was started.
+    async fn coordinated_plan(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::plan::types::CoordinatedPlan>> {
+        self.0.require(Category::CaseDetails)?;
+        let plan = crate::plan::service::plan_of(&ctx.state().db, self.0.model.id).await?;
+        Ok(plan.map(|model| crate::plan::types::CoordinatedPlan {
+            model,
+            today: self.0.today(),
+        }))
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version

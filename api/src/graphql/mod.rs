@@ -17,6 +17,7 @@ use crate::{
     auth::{TokenKeys, Viewer},
     case::{CaseMutation, CaseQuery},
     identity::{IdentityMutation, IdentityQuery},
+    plan::PlanMutation,
 };
 
 pub use node::{GlobalId, Node, NodeQuery};
@@ -55,7 +56,7 @@ pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery, CaseQuery);
 /// The mutation root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(IdentityMutation, CaseMutation);
+pub struct MutationRoot(IdentityMutation, CaseMutation, PlanMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

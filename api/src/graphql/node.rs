@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Interface, Object, Result};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::ContextExt;
@@ -37,6 +38,7 @@ pub enum NodeKind {
     Team,
     Consent,
     CaseworkerChangeRequest,
+    CoordinatedPlan,
 }
 
 impl NodeKind {
@@ -54,6 +56,7 @@ impl NodeKind {
             NodeKind::Team => "Team",
             NodeKind::Consent => "Consent",
             NodeKind::CaseworkerChangeRequest => "CaseworkerChangeRequest",
+            NodeKind::CoordinatedPlan => "CoordinatedPlan",
         }
     }
 
@@ -72,6 +75,7 @@ impl NodeKind {
             "Team" => NodeKind::Team,
             "Consent" => NodeKind::Consent,
             "CaseworkerChangeRequest" => NodeKind::CaseworkerChangeRequest,
+            "CoordinatedPlan" => NodeKind::CoordinatedPlan,
             _ => return None,
         })
     }
@@ -133,6 +137,7 @@ pub enum Node {
     Team(Team),
     Consent(Consent),
     CaseworkerChangeRequest(CaseworkerChangeRequest),
+    CoordinatedPlan(crate::plan::types::CoordinatedPlan),
 }
 
 /// `node` and `nodes`.
@@ -262,6 +267,28 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 )
                 .await?,
             ))
+        }
+        NodeKind::CoordinatedPlan => {
+            let plan = entity::coordinated_plan::Entity::find_by_id(global.uuid)
+                .one(db)
+                .await?
+                .filter(|p| p.tenant_id == principal.tenant_id)
+                .ok_or(AppError::NotFound("coordinated plan"))?;
+            let view = cases::case(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                plan.case_id,
+            )
+            .await
+            .map_err(|_| AppError::NotFound("coordinated plan"))?;
+            view.require(crate::auth::case_policy::Category::CaseDetails)
+                .map_err(|_| AppError::NotFound("coordinated plan"))?;
+            Node::CoordinatedPlan(crate::plan::types::CoordinatedPlan {
+                model: plan,
+                today: view.today(),
+            })
         }
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(

@@ -466,7 +466,14 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
 
         let family_asks =
             *email == "guardian@exempelby.example" || *email == "young@exempelby.example";
-        let probes: [(&str, &str, Value, &str, bool); 7] = [
+        let probes: [(&str, &str, Value, &str, bool); 8] = [
+            (
+                "startCoordinatedPlan",
+                "mutation($input: StartCoordinatedPlanInput!) { startCoordinatedPlan(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "initiatingOrganisationId": school, "initiatedOn": "2099-01-01" }),
+                "INVALID_VALUE",
+                *works,
+            ),
             (
                 "updateCase",
                 "mutation($input: UpdateCaseInput!) { updateCase(input: $input) { userErrors { code } } }",

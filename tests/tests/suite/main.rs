@@ -11,6 +11,7 @@ mod identity;
 mod invitations;
 mod lifecycle;
 mod oidc;
+mod plans;
 mod schema;
 mod sessions;
 mod tokens;
