@@ -129,6 +129,14 @@ async fn bad_case_input_gets_user_errors_and_creates_nothing(backend: Backend) {
             "INVALID_VALUE",
             json!(["input", "openedOn"]),
         ),
+        // A child of another family cannot be a focus child of this one.
+        (
+            json!({ "caseType": "SUPPORT",
+                    "familyId": global_id("Family", uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0001_0000_0000)),
+                    "focusChildIds": [global_id("FamilyMember", uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0003_0000_0006))] }),
+            "INVALID_VALUE",
+            json!(["input", "focusChildren"]),
+        ),
         // A family of another tenant is as good as none.
         (
             json!({ "caseType": "SUPPORT", "familyId": global_id("Family", uuid::Uuid::now_v7()), "focusChildIds": [] }),
