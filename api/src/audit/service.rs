@@ -53,6 +53,7 @@ pub enum AuditAction {
     CoordinatorChosen,
     PlanInterventionAdded,
     CoordinationMeetingRecorded,
+    FamilyTherapistsSet,
 }
 
 impl AuditAction {
@@ -90,6 +91,7 @@ impl AuditAction {
             AuditAction::CoordinatorChosen => "COORDINATOR_CHOSEN",
             AuditAction::PlanInterventionAdded => "PLAN_INTERVENTION_ADDED",
             AuditAction::CoordinationMeetingRecorded => "COORDINATION_MEETING_RECORDED",
+            AuditAction::FamilyTherapistsSet => "FAMILY_THERAPISTS_SET",
         }
     }
 }

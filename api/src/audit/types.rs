@@ -75,6 +75,8 @@ pub enum AuditAction {
     PlanInterventionAdded,
     /// A plan's coordination meeting was recorded.
     CoordinationMeetingRecorded,
+    /// The family therapists of a case were set.
+    FamilyTherapistsSet,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -135,6 +137,7 @@ impl AuditAction {
                 A::CoordinationMeetingRecorded,
                 AuditAction::CoordinationMeetingRecorded,
             ),
+            (A::FamilyTherapistsSet, AuditAction::FamilyTherapistsSet),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

@@ -187,6 +187,15 @@ pub struct WithdrawConsentInput {
     pub consent_id: ID,
 }
 
+/// Setting the family therapists of a case.
+#[derive(Debug, InputObject)]
+pub struct SetFamilyTherapistsInput {
+    /// The case.
+    pub case_id: ID,
+    /// The therapists (at most 5); an empty list removes them all.
+    pub therapist_ids: Vec<ID>,
+}
+
 /// Asking for another caseworker.
 #[derive(Debug, InputObject)]
 pub struct RequestCaseworkerChangeInput {
@@ -451,6 +460,34 @@ impl CaseMutation {
             &ctx.request_meta(),
             id,
             partner,
+        )
+        .await?;
+        Self::payload(ctx, outcome).await
+    }
+
+    /// Sets the family therapists working the case (primary caseworker or team
+    /// lead). Their periods are kept in the responsibility history.
+    async fn set_family_therapists(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case and its therapists.")] input: SetFamilyTherapistsInput,
+    ) -> Result<CasePayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let mut therapists = Vec::new();
+        for therapist in &input.therapist_ids {
+            therapists.push(GlobalId::expect(
+                therapist,
+                NodeKind::User,
+                &["input", "therapistIds"],
+            )?);
+        }
+        let outcome = service::set_family_therapists(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            therapists,
         )
         .await?;
         Self::payload(ctx, outcome).await

@@ -1738,3 +1738,101 @@ pub async fn change_request(
         .map_err(|_| AppError::NotFound("caseworker change request"))?;
     Ok(row)
 }
+
+/// Sets the family therapists of a case (the primary caseworker or the team
+/// lead): therapists of the municipality, at most 5. Starts and ends their
+/// periods in the responsibility history.
+pub async fn set_family_therapists(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    case_id: Uuid,
+    therapist_ids: Vec<Uuid>,
+) -> AppResult<Result<care_case::Model, UserError>> {
+    let view = match case_to_change(db, principal, meta, case_id, None).await? {
+        Ok(view) => view,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    if !matches!(
+        view.access.relation,
+        CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    let wanted: HashSet<Uuid> = therapist_ids.into_iter().collect();
+    if wanted.len() > 5 {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "therapistIds",
+            "At most 5 therapists.",
+        )));
+    }
+    let found = user_account::Entity::find()
+        .filter(user_account::Column::Id.is_in(wanted.iter().copied()))
+        .filter(user_account::Column::TenantId.eq(principal.tenant_id))
+        .filter(user_account::Column::Role.eq(Role::FamilyTherapist))
+        .filter(user_account::Column::DisabledAt.is_null())
+        .all(db)
+        .await?;
+    if found.len() != wanted.len() {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "therapistIds",
+            "Choose active family therapists of your municipality.",
+        )));
+    }
+    let current: HashSet<Uuid> = view
+        .bundle
+        .therapists
+        .get(&case_id)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    for removed in current.difference(&wanted) {
+        case_therapist::Entity::delete_many()
+            .filter(case_therapist::Column::CaseId.eq(case_id))
+            .filter(case_therapist::Column::UserId.eq(*removed))
+            .exec(&txn)
+            .await?;
+        case_assignment::Entity::update_many()
+            .col_expr(case_assignment::Column::EndedAt, Expr::value(now))
+            .filter(case_assignment::Column::CaseId.eq(case_id))
+            .filter(case_assignment::Column::Responsibility.eq(Responsibility::FamilyTherapist))
+            .filter(case_assignment::Column::UserId.eq(*removed))
+            .filter(case_assignment::Column::EndedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    for added in wanted.difference(&current) {
+        case_therapist::ActiveModel {
+            case_id: Set(case_id),
+            user_id: Set(*added),
+        }
+        .insert(&txn)
+        .await?;
+        start_assignment(
+            &txn,
+            case_id,
+            Responsibility::FamilyTherapist,
+            *added,
+            principal.user_id,
+            None,
+            now,
+        )
+        .await?;
+    }
+    audit::append(
+        &txn,
+        AuditEntry::new(AuditAction::FamilyTherapistsSet, Some(principal.tenant_id))
+            .actor(principal.user_id)
+            .subject("Case", case_id)
+            .case(case_id)
+            .request(&meta.request_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(view.model))
+}

@@ -466,7 +466,14 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
 
         let family_asks =
             *email == "guardian@exempelby.example" || *email == "young@exempelby.example";
-        let probes: [(&str, &str, Value, &str, bool); 8] = [
+        let probes: [(&str, &str, Value, &str, bool); 9] = [
+            (
+                "setFamilyTherapists",
+                "mutation($input: SetFamilyTherapistsInput!) { setFamilyTherapists(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "therapistIds": [anna_id] }),
+                "INVALID_VALUE",
+                *hands_over,
+            ),
             (
                 "startCoordinatedPlan",
                 "mutation($input: StartCoordinatedPlanInput!) { startCoordinatedPlan(input: $input) { userErrors { code } } }",

@@ -16,6 +16,7 @@ on_both_backends!(
     stale_versions_and_closed_cases_are_refused,
     the_family_sees_who_accessed_its_case,
     a_family_asks_for_another_caseworker_and_the_team_lead_answers,
+    the_primary_caseworker_sets_the_family_therapists,
 );
 
 /// The demo's first family (Nilsson): Sara (guardian), Elias (young person, focus
@@ -811,5 +812,81 @@ async fn a_family_asks_for_another_caseworker_and_the_team_lead_answers(backend:
         seen["data"]["case"]["caseworkerChangeRequests"],
         json!([{ "status": "GRANTED", "answer": "Yes, Lena takes over." }])
     );
+    app.stop().await;
+}
+
+async fn the_primary_caseworker_sets_the_family_therapists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let johan = app.login("partner@exempelby.example").await;
+    let karin = app.login("therapist@exempelby.example").await;
+    let karin_id = app.user_id(&karin).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let anna_id = app.user_id(&anna).await;
+    const SET: &str = "mutation($input: SetFamilyTherapistsInput!) { setFamilyTherapists(input: $input) {
+        case { therapists { displayName } responsibilityHistory { responsibility user { displayName } endedAt } }
+        userErrors { code field } } }";
+
+    // Karin cannot see the Hassan case until she is its therapist.
+    assert_eq!(
+        first_error_code(&case_of(&app, &karin, &hassan_case()).await),
+        Some("NOT_FOUND")
+    );
+    let not_a_therapist = app
+        .graphql_as(
+            &johan,
+            SET,
+            json!({ "input": { "caseId": hassan_case(), "therapistIds": [anna_id] } }),
+        )
+        .await;
+    assert_eq!(
+        not_a_therapist["data"]["setFamilyTherapists"]["userErrors"][0]["field"],
+        json!(["input", "therapistIds"])
+    );
+    let set = app
+        .graphql_as(
+            &johan,
+            SET,
+            json!({ "input": { "caseId": hassan_case(), "therapistIds": [karin_id] } }),
+        )
+        .await;
+    assert_eq!(
+        set["data"]["setFamilyTherapists"]["case"]["therapists"],
+        json!([{ "displayName": "Karin Holm" }]),
+        "{set}"
+    );
+    assert_eq!(
+        case_of(&app, &karin, &hassan_case()).await["data"]["case"]["viewerRelation"],
+        "FAMILY_THERAPIST"
+    );
+
+    let cleared = app
+        .graphql_as(
+            &johan,
+            SET,
+            json!({ "input": { "caseId": hassan_case(), "therapistIds": [] } }),
+        )
+        .await;
+    let history = cleared["data"]["setFamilyTherapists"]["case"]["responsibilityHistory"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let therapist_period = history
+        .iter()
+        .find(|h| h["responsibility"] == "FAMILY_THERAPIST")
+        .expect("kept in the history");
+    assert!(therapist_period["endedAt"].is_string());
+    assert_eq!(
+        first_error_code(&case_of(&app, &karin, &hassan_case()).await),
+        Some("NOT_FOUND")
+    );
+    // Only the primary caseworker or the team lead.
+    let by_therapist = app
+        .graphql_as(
+            &karin,
+            SET,
+            json!({ "input": { "caseId": nilsson_case(), "therapistIds": [] } }),
+        )
+        .await;
+    assert_eq!(first_error_code(&by_therapist), Some("FORBIDDEN"));
     app.stop().await;
 }
