@@ -143,6 +143,12 @@ impl CaseRelation {
         )
     }
 
+    /// Whether the viewer decides who works the case (partner, therapists):
+    /// the primary caseworker or the team lead.
+    pub fn assigns_staff(self) -> bool {
+        matches!(self, CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead)
+    }
+
     /// Whether the viewer works the case in social services (may change it).
     pub fn works_the_case(self) -> bool {
         matches!(

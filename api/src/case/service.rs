@@ -1124,10 +1124,7 @@ pub async fn set_partner_caseworker(
         Ok(view) => view,
         Err(problem) => return Ok(Err(problem)),
     };
-    if !matches!(
-        view.access.relation,
-        CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead
-    ) {
+    if !view.access.relation.assigns_staff() {
         return Err(AppError::Forbidden);
     }
     let partner = match partner {
@@ -1753,10 +1750,7 @@ pub async fn set_family_therapists(
         Ok(view) => view,
         Err(problem) => return Ok(Err(problem)),
     };
-    if !matches!(
-        view.access.relation,
-        CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead
-    ) {
+    if !view.access.relation.assigns_staff() {
         return Err(AppError::Forbidden);
     }
     let wanted: HashSet<Uuid> = therapist_ids.into_iter().collect();
