@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod family;
+pub mod goal;
 pub mod graphql;
 pub mod identity;
 pub mod plan;

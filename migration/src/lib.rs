@@ -7,6 +7,7 @@ mod m20261122_000001_create_tenants_organisations_users_sessions;
 mod m20261122_000002_create_auth_throttle_and_invitations;
 mod m20261122_000003_create_audit_trail;
 mod m20261122_000004_create_families_teams_cases_consents;
+mod m20261122_000005_create_goals_steps_progress_follow_ups;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_auth_throttle_and_invitations::Migration),
             Box::new(m20261122_000003_create_audit_trail::Migration),
             Box::new(m20261122_000004_create_families_teams_cases_consents::Migration),
+            Box::new(m20261122_000005_create_goals_steps_progress_follow_ups::Migration),
         ]
     }
 }

@@ -54,6 +54,10 @@ pub enum AuditAction {
     PlanInterventionAdded,
     CoordinationMeetingRecorded,
     FamilyTherapistsSet,
+    GoalCreated,
+    GoalChanged,
+    GoalProgressAdded,
+    FollowUpRecorded,
 }
 
 impl AuditAction {
@@ -92,6 +96,10 @@ impl AuditAction {
             AuditAction::PlanInterventionAdded => "PLAN_INTERVENTION_ADDED",
             AuditAction::CoordinationMeetingRecorded => "COORDINATION_MEETING_RECORDED",
             AuditAction::FamilyTherapistsSet => "FAMILY_THERAPISTS_SET",
+            AuditAction::GoalCreated => "GOAL_CREATED",
+            AuditAction::GoalChanged => "GOAL_CHANGED",
+            AuditAction::GoalProgressAdded => "GOAL_PROGRESS_ADDED",
+            AuditAction::FollowUpRecorded => "FOLLOW_UP_RECORDED",
         }
     }
 }

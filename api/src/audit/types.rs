@@ -77,6 +77,14 @@ pub enum AuditAction {
     CoordinationMeetingRecorded,
     /// The family therapists of a case were set.
     FamilyTherapistsSet,
+    /// A goal was created or proposed.
+    GoalCreated,
+    /// A goal, or one of its steps, was changed.
+    GoalChanged,
+    /// Progress was added to a goal.
+    GoalProgressAdded,
+    /// A follow-up review was recorded.
+    FollowUpRecorded,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -138,6 +146,10 @@ impl AuditAction {
                 AuditAction::CoordinationMeetingRecorded,
             ),
             (A::FamilyTherapistsSet, AuditAction::FamilyTherapistsSet),
+            (A::GoalCreated, AuditAction::GoalCreated),
+            (A::GoalChanged, AuditAction::GoalChanged),
+            (A::GoalProgressAdded, AuditAction::GoalProgressAdded),
+            (A::FollowUpRecorded, AuditAction::FollowUpRecorded),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

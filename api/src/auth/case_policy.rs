@@ -146,7 +146,10 @@ impl CaseRelation {
     /// Whether the viewer decides who works the case (partner, therapists):
     /// the primary caseworker or the team lead.
     pub fn assigns_staff(self) -> bool {
-        matches!(self, CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead)
+        matches!(
+            self,
+            CaseRelation::PrimaryCaseworker | CaseRelation::TeamLead
+        )
     }
 
     /// Whether the viewer works the case in social services (may change it).
@@ -165,6 +168,35 @@ impl CaseRelation {
 pub struct CaseAccess {
     pub relation: CaseRelation,
     pub categories: Categories,
+}
+
+/// Whether a viewer with `access` to a case sees a goal of `visibility`:
+/// `FAMILY` goals the family and the staff; `YOUNG_PERSON` goals the young
+/// person and the staff, not the guardians; `CARE_TEAM` goals also
+/// professionals with a `GOALS` consent.
+pub fn can_see_goal(access: &CaseAccess, visibility: entity::goal::GoalVisibility) -> bool {
+    use entity::goal::GoalVisibility;
+    if !access.categories.contains(Category::Goals) {
+        return false;
+    }
+    match visibility {
+        GoalVisibility::Family => !matches!(
+            access.relation,
+            CaseRelation::ConsentedProfessional | CaseRelation::NetworkMember
+        ),
+        GoalVisibility::YoungPerson => !matches!(
+            access.relation,
+            CaseRelation::Guardian
+                | CaseRelation::NetworkMember
+                | CaseRelation::ConsentedProfessional
+        ),
+        GoalVisibility::CareTeam => access.relation != CaseRelation::NetworkMember,
+    }
+}
+
+/// Whether the viewer is staff on the case who may manage its goals.
+pub fn manages_goals(relation: CaseRelation) -> bool {
+    relation.works_the_case() || relation == CaseRelation::FamilyTherapist
 }
 
 /// A consent as the policy needs it.
@@ -486,6 +518,32 @@ mod tests {
             None,
             "for another person"
         );
+    }
+
+    #[test]
+    fn a_young_persons_private_goal_is_hidden_from_guardians_and_professionals() {
+        use entity::goal::GoalVisibility;
+        let access = |relation, categories| CaseAccess {
+            relation,
+            categories,
+        };
+        let guardian = access(CaseRelation::Guardian, Categories::all());
+        let young = access(CaseRelation::YoungPerson, Categories::all());
+        let primary = access(CaseRelation::PrimaryCaseworker, Categories::all());
+        let school = access(CaseRelation::ConsentedProfessional, Category::Goals.into());
+        let school_without_goals = access(
+            CaseRelation::ConsentedProfessional,
+            Category::Appointments.into(),
+        );
+        assert!(!can_see_goal(&guardian, GoalVisibility::YoungPerson));
+        assert!(can_see_goal(&young, GoalVisibility::YoungPerson));
+        assert!(can_see_goal(&primary, GoalVisibility::YoungPerson));
+        assert!(!can_see_goal(&school, GoalVisibility::Family));
+        assert!(can_see_goal(&school, GoalVisibility::CareTeam));
+        assert!(!can_see_goal(
+            &school_without_goals,
+            GoalVisibility::CareTeam
+        ));
     }
 
     #[test]

@@ -436,6 +436,47 @@ impl Case {
         }))
     }
 
+    /// The goals of the case the viewer may see (the `GOALS` category and
+    /// each goal's visibility), oldest first.
+    async fn goals(&self, ctx: &Context<'_>) -> Result<Option<Vec<crate::goal::types::Goal>>> {
+        let rows = crate::goal::service::goals_of_case(&ctx.state().db, &self.0).await?;
+        let view = std::sync::Arc::new(self.0.clone());
+        Ok(Some(
+            rows.into_iter()
+                .map(|model| crate::goal::types::Goal {
+                    model,
+                    case: view.clone(),
+                })
+                .collect(),
+        ))
+    }
+
+    /// The follow-up reviews, newest first, with the rating of each goal the
+    /// viewer may see. Needs the `GOALS` category.
+    async fn follow_ups(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<crate::goal::types::FollowUp>>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        self.0.require(Category::Goals)?;
+        let rows = entity::follow_up::Entity::find()
+            .filter(entity::follow_up::Column::CaseId.eq(self.0.model.id))
+            .order_by_desc(entity::follow_up::Column::HeldOn)
+            .limit(100)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?;
+        let view = std::sync::Arc::new(self.0.clone());
+        Ok(Some(
+            rows.into_iter()
+                .map(|model| crate::goal::types::FollowUp {
+                    model,
+                    case: view.clone(),
+                })
+                .collect(),
+        ))
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version

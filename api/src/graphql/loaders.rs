@@ -85,3 +85,75 @@ impl Loader<Uuid> for FamilyMembersLoader {
         Ok(grouped)
     }
 }
+
+/// Declares a loader of child rows grouped by a parent id column.
+macro_rules! grouped_loader {
+    ($loader:ident, $constructor:ident, $entity:path, $column:expr, $key:ident, $order:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $loader {
+            db: DatabaseConnection,
+        }
+
+        #[doc = $doc]
+        pub fn $constructor(db: DatabaseConnection) -> DataLoader<$loader> {
+            DataLoader::new($loader { db }, tokio::spawn)
+        }
+
+        impl Loader<Uuid> for $loader {
+            type Value = Vec<<$entity as EntityTrait>::Model>;
+            type Error = Arc<DbErr>;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                use sea_orm::QueryOrder;
+                let rows = <$entity>::find()
+                    .filter($column.is_in(keys.iter().copied()))
+                    .order_by_asc($order)
+                    .all(&self.db)
+                    .await
+                    .map_err(Arc::new)?;
+                let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+                for row in rows {
+                    grouped.entry(row.$key).or_default().push(row);
+                }
+                Ok(grouped)
+            }
+        }
+    };
+}
+
+grouped_loader!(
+    GoalStepsLoader,
+    goal_steps_loader,
+    entity::goal_step::Entity,
+    entity::goal_step::Column::GoalId,
+    goal_id,
+    entity::goal_step::Column::CreatedAt,
+    "Loads the steps of goals, by goal id, oldest first."
+);
+grouped_loader!(
+    GoalProgressLoader,
+    goal_progress_loader,
+    entity::goal_progress::Entity,
+    entity::goal_progress::Column::GoalId,
+    goal_id,
+    entity::goal_progress::Column::CreatedAt,
+    "Loads the progress entries of goals, by goal id, oldest first."
+);
+grouped_loader!(
+    GoalChangesLoader,
+    goal_changes_loader,
+    entity::goal_change::Entity,
+    entity::goal_change::Column::GoalId,
+    goal_id,
+    entity::goal_change::Column::ChangedAt,
+    "Loads the change history of goals, by goal id, oldest first."
+);
+grouped_loader!(
+    GoalRatingsLoader,
+    goal_ratings_loader,
+    entity::follow_up_rating::Entity,
+    entity::follow_up_rating::Column::GoalId,
+    goal_id,
+    entity::follow_up_rating::Column::FollowUpId,
+    "Loads the follow-up ratings of goals, by goal id, in review order."
+);

@@ -16,6 +16,7 @@ use crate::{
     audit::AuditQuery,
     auth::{TokenKeys, Viewer},
     case::{CaseMutation, CaseQuery},
+    goal::{GoalMutation, GoalQuery},
     identity::{IdentityMutation, IdentityQuery},
     plan::PlanMutation,
 };
@@ -51,12 +52,12 @@ pub struct RequestMeta {
 /// The query root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery, CaseQuery);
+pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery, CaseQuery, GoalQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(IdentityMutation, CaseMutation, PlanMutation);
+pub struct MutationRoot(IdentityMutation, CaseMutation, PlanMutation, GoalMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -77,6 +78,10 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
             .data(loaders::organisation_loader(state.db.clone()))
             .data(loaders::user_loader(state.db.clone()))
             .data(loaders::family_members_loader(state.db.clone()))
+            .data(loaders::goal_steps_loader(state.db.clone()))
+            .data(loaders::goal_progress_loader(state.db.clone()))
+            .data(loaders::goal_changes_loader(state.db.clone()))
+            .data(loaders::goal_ratings_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()

@@ -39,6 +39,8 @@ pub enum NodeKind {
     Consent,
     CaseworkerChangeRequest,
     CoordinatedPlan,
+    Goal,
+    GoalStep,
 }
 
 impl NodeKind {
@@ -57,6 +59,8 @@ impl NodeKind {
             NodeKind::Consent => "Consent",
             NodeKind::CaseworkerChangeRequest => "CaseworkerChangeRequest",
             NodeKind::CoordinatedPlan => "CoordinatedPlan",
+            NodeKind::Goal => "Goal",
+            NodeKind::GoalStep => "GoalStep",
         }
     }
 
@@ -76,6 +80,8 @@ impl NodeKind {
             "Consent" => NodeKind::Consent,
             "CaseworkerChangeRequest" => NodeKind::CaseworkerChangeRequest,
             "CoordinatedPlan" => NodeKind::CoordinatedPlan,
+            "Goal" => NodeKind::Goal,
+            "GoalStep" => NodeKind::GoalStep,
             _ => return None,
         })
     }
@@ -138,6 +144,8 @@ pub enum Node {
     Consent(Consent),
     CaseworkerChangeRequest(CaseworkerChangeRequest),
     CoordinatedPlan(crate::plan::types::CoordinatedPlan),
+    Goal(crate::goal::types::Goal),
+    GoalStep(crate::goal::types::GoalStep),
 }
 
 /// `node` and `nodes`.
@@ -289,6 +297,37 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 model: plan,
                 today: view.today(),
             })
+        }
+        NodeKind::Goal => {
+            let (model, view) = crate::goal::service::goal(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?;
+            Node::Goal(crate::goal::types::Goal {
+                model,
+                case: std::sync::Arc::new(view),
+            })
+        }
+        NodeKind::GoalStep => {
+            let step = entity::goal_step::Entity::find_by_id(global.uuid)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("goal step"))?;
+            // Visible exactly when its goal is.
+            crate::goal::service::goal(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                step.goal_id,
+            )
+            .await
+            .map_err(|_| AppError::NotFound("goal step"))?;
+            Node::GoalStep(crate::goal::types::GoalStep(step))
         }
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(

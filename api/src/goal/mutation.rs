@@ -1,0 +1,476 @@
+//! Goal queries and mutations.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use super::{
+    service::{self, NewFollowUp, NewGoal, StepAssignee},
+    types::{
+        FollowUp, Goal, GoalHorizon, GoalOwner, GoalProgressEntry, GoalStatus, GoalStep,
+        GoalVisibility,
+    },
+};
+use crate::{
+    case::{query::read_audit, service as cases},
+    graphql::{
+        ContextExt, UserError, UserErrorCode,
+        node::{GlobalId, NodeKind},
+    },
+};
+
+/// A new goal.
+#[derive(Debug, InputObject)]
+pub struct CreateGoalInput {
+    /// The case.
+    pub case_id: ID,
+    /// A short title.
+    pub title: String,
+    /// The goal, concretely, in the family's words.
+    pub description: String,
+    /// Short- or long-term.
+    pub horizon: GoalHorizon,
+    /// The child it concerns (one of the case's focus children).
+    pub child_id: Option<ID>,
+    /// Who owns it.
+    pub owner: GoalOwner,
+    /// The owning agency, for `AGENCY`.
+    pub owner_organisation_id: Option<ID>,
+    /// When it should be reached (not in the past).
+    pub target_date: Option<NaiveDate>,
+    /// Who may see it (default `FAMILY`).
+    pub visibility: Option<GoalVisibility>,
+    /// Staff: create it active right away (default: proposed). Ignored for
+    /// family members, whose goals are always proposed.
+    #[graphql(default)]
+    pub activate: bool,
+}
+
+/// A status change.
+#[derive(Debug, InputObject)]
+pub struct ChangeGoalStatusInput {
+    /// The goal.
+    pub goal_id: ID,
+    /// The new status.
+    pub status: GoalStatus,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// A new step.
+#[derive(Debug, InputObject)]
+pub struct AddGoalStepInput {
+    /// The goal.
+    pub goal_id: ID,
+    /// What is to be done.
+    pub description: String,
+    /// A family member who does it.
+    pub family_member_id: Option<ID>,
+    /// A member of staff on the case who does it.
+    pub user_id: Option<ID>,
+    /// An agency on the case (with a consent, or owning the goal) that does it.
+    pub organisation_id: Option<ID>,
+    /// By when.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Ticking a step off.
+#[derive(Debug, InputObject)]
+pub struct SetGoalStepDoneInput {
+    /// The step.
+    pub step_id: ID,
+    /// Done (true) or not done after all (false).
+    pub done: bool,
+}
+
+/// A progress note.
+#[derive(Debug, InputObject)]
+pub struct AddGoalProgressInput {
+    /// The goal.
+    pub goal_id: ID,
+    /// A short note.
+    pub note: String,
+    /// The author's own rating, 1 (not at all) to 5 (fully).
+    pub rating: Option<i32>,
+}
+
+/// One goal's rating at a review.
+#[derive(Debug, InputObject)]
+pub struct GoalRatingInput {
+    /// The goal (an active goal of the case).
+    pub goal_id: ID,
+    /// 1 = not at all … 5 = fully achieved.
+    pub rating: i32,
+}
+
+/// A follow-up review.
+#[derive(Debug, InputObject)]
+pub struct RecordFollowUpInput {
+    /// The case (open).
+    pub case_id: ID,
+    /// When it was held (not in the future).
+    pub held_on: NaiveDate,
+    /// Who took part.
+    pub participants: Vec<String>,
+    /// A rating for every active goal.
+    pub ratings: Vec<GoalRatingInput>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Decisions (goal achieved, changed, new goals).
+    pub decisions: Option<String>,
+}
+
+/// The result of a goal mutation.
+#[derive(SimpleObject)]
+pub struct GoalPayload {
+    /// The goal after the change; null when there are user errors.
+    pub goal: Option<Goal>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `addGoalStep` and `setGoalStepDone`.
+#[derive(SimpleObject)]
+pub struct GoalStepPayload {
+    /// The step; null when there are user errors.
+    pub step: Option<GoalStep>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `addGoalProgress`.
+#[derive(SimpleObject)]
+pub struct GoalProgressPayload {
+    /// The entry; null when there are user errors.
+    pub progress: Option<GoalProgressEntry>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `recordFollowUp`.
+#[derive(SimpleObject)]
+pub struct FollowUpPayload {
+    /// The review; null when there are user errors.
+    pub follow_up: Option<FollowUp>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
+}
+
+fn optional_id(
+    id: &Option<ID>,
+    kind: NodeKind,
+    field: &[&str],
+) -> Result<Option<uuid::Uuid>, crate::error::AppError> {
+    id.as_ref()
+        .map(|id| GlobalId::expect(id, kind, field))
+        .transpose()
+}
+
+async fn goal_payload(
+    ctx: &Context<'_>,
+    outcome: Result<entity::goal::Model, UserError>,
+) -> Result<GoalPayload> {
+    Ok(match outcome {
+        Ok(model) => {
+            let principal = ctx.viewer().principal()?;
+            let (model, view) = service::goal(
+                &ctx.state().db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                model.id,
+            )
+            .await?;
+            GoalPayload {
+                goal: Some(Goal {
+                    model,
+                    case: Arc::new(view),
+                }),
+                user_errors: Vec::new(),
+            }
+        }
+        Err(problem) => GoalPayload {
+            goal: None,
+            user_errors: vec![problem],
+        },
+    })
+}
+
+/// Goal queries.
+#[derive(Default)]
+pub struct GoalQuery;
+
+#[Object]
+impl GoalQuery {
+    /// For a family member: the active goals of their cases that they may see,
+    /// with open steps, latest rating and the next review date.
+    async fn my_goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let principal = ctx.viewer().principal()?;
+        if crate::auth::policy::is_staff(principal.role) {
+            return Ok(Vec::new());
+        }
+        let db = &ctx.state().db;
+        let (views, _) = cases::list_cases(
+            db,
+            principal,
+            &ctx.request_meta(),
+            &read_audit(ctx),
+            cases::CaseFilter::default(),
+            100,
+            None,
+        )
+        .await?;
+        let views: Vec<Arc<cases::CaseView>> = views.into_iter().map(Arc::new).collect();
+        let rows = entity::goal::Entity::find()
+            .filter(entity::goal::Column::CaseId.is_in(views.iter().map(|v| v.model.id)))
+            .filter(entity::goal::Column::Status.eq(entity::goal::GoalStatus::Active))
+            .order_by_asc(entity::goal::Column::CreatedAt)
+            .all(db)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|model| {
+                let view = views.iter().find(|v| v.model.id == model.case_id)?.clone();
+                crate::auth::case_policy::can_see_goal(&view.access, model.visibility)
+                    .then_some(Goal { model, case: view })
+            })
+            .collect())
+    }
+}
+
+/// Goal mutations.
+#[derive(Default)]
+pub struct GoalMutation;
+
+#[Object]
+impl GoalMutation {
+    /// Creates a goal: staff on the case (proposed, or active with `activate`),
+    /// or a guardian or the young person (always proposed).
+    async fn create_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The goal.")] input: CreateGoalInput,
+    ) -> Result<GoalPayload> {
+        let principal = ctx.viewer().principal()?;
+        let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let outcome = service::create_goal(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            case_id,
+            NewGoal {
+                title: input.title,
+                description: input.description,
+                horizon: input.horizon.into(),
+                child_member_id: optional_id(
+                    &input.child_id,
+                    NodeKind::FamilyMember,
+                    &["input", "childId"],
+                )?,
+                owner: input.owner.into(),
+                owner_organisation_id: optional_id(
+                    &input.owner_organisation_id,
+                    NodeKind::Organisation,
+                    &["input", "ownerOrganisationId"],
+                )?,
+                target_date: input.target_date,
+                visibility: input.visibility.unwrap_or(GoalVisibility::Family).into(),
+                activate: input.activate,
+            },
+        )
+        .await?;
+        goal_payload(ctx, outcome).await
+    }
+
+    /// Moves a goal through its life cycle (staff on the case), with a reason:
+    /// PROPOSED → ACTIVE ⇄ ON_HOLD → ACHIEVED | NOT_ACHIEVED | CANCELLED.
+    async fn change_goal_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: ChangeGoalStatusInput,
+    ) -> Result<GoalPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
+        let outcome = service::change_goal_status(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            input.status.into(),
+            &input.reason,
+        )
+        .await?;
+        goal_payload(ctx, outcome).await
+    }
+
+    /// Adds a step to a goal (staff on the case); give exactly one assignee.
+    async fn add_goal_step(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The step.")] input: AddGoalStepInput,
+    ) -> Result<GoalStepPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
+        let member = optional_id(
+            &input.family_member_id,
+            NodeKind::FamilyMember,
+            &["input", "familyMemberId"],
+        )?;
+        let user = optional_id(&input.user_id, NodeKind::User, &["input", "userId"])?;
+        let organisation = optional_id(
+            &input.organisation_id,
+            NodeKind::Organisation,
+            &["input", "organisationId"],
+        )?;
+        let assignee = match (member, user, organisation) {
+            (Some(m), None, None) => StepAssignee::FamilyMember(m),
+            (None, Some(u), None) => StepAssignee::Staff(u),
+            (None, None, Some(o)) => StepAssignee::Organisation(o),
+            _ => {
+                return Ok(GoalStepPayload {
+                    step: None,
+                    user_errors: vec![UserError::general(
+                        UserErrorCode::ExactlyOneRequired,
+                        "Give exactly one of familyMemberId, userId and organisationId.",
+                    )],
+                });
+            }
+        };
+        let outcome = service::add_step(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            &input.description,
+            assignee,
+            input.due_on,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(step) => GoalStepPayload {
+                step: Some(GoalStep(step)),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => GoalStepPayload {
+                step: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// Ticks a step off (or on again): a family member their own steps, staff
+    /// on the case any step.
+    async fn set_goal_step_done(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The step.")] input: SetGoalStepDoneInput,
+    ) -> Result<GoalStepPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.step_id, NodeKind::GoalStep, &["input", "stepId"])?;
+        let step = service::complete_step(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            input.done,
+        )
+        .await?;
+        Ok(GoalStepPayload {
+            step: Some(GoalStep(step)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Adds a progress note, optionally with a 1–5 rating; anyone who sees the goal.
+    async fn add_goal_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The note.")] input: AddGoalProgressInput,
+    ) -> Result<GoalProgressPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
+        let outcome = service::add_progress(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            &input.note,
+            input.rating,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => GoalProgressPayload {
+                progress: Some(GoalProgressEntry(row)),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => GoalProgressPayload {
+                progress: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// Records a follow-up review with a rating for every active goal; the next
+    /// follow-up is then due by the case's cadence.
+    async fn record_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review.")] input: RecordFollowUpInput,
+    ) -> Result<FollowUpPayload> {
+        let principal = ctx.viewer().principal()?;
+        let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let mut ratings = Vec::new();
+        for (index, rating) in input.ratings.iter().enumerate() {
+            let index = index.to_string();
+            ratings.push((
+                GlobalId::expect(
+                    &rating.goal_id,
+                    NodeKind::Goal,
+                    &["input", "ratings", &index, "goalId"],
+                )?,
+                rating.rating,
+            ));
+        }
+        let db = &ctx.state().db;
+        let outcome = service::record_follow_up(
+            db,
+            principal,
+            &ctx.request_meta(),
+            case_id,
+            NewFollowUp {
+                held_on: input.held_on,
+                participants: input.participants,
+                ratings,
+                notes: input.notes,
+                decisions: input.decisions,
+            },
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(model) => {
+                let view = cases::case(
+                    db,
+                    principal,
+                    &ctx.request_meta(),
+                    &read_audit(ctx),
+                    case_id,
+                )
+                .await?;
+                FollowUpPayload {
+                    follow_up: Some(FollowUp {
+                        model,
+                        case: Arc::new(view),
+                    }),
+                    user_errors: Vec::new(),
+                }
+            }
+            Err(problem) => FollowUpPayload {
+                follow_up: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+}
