@@ -246,7 +246,6 @@ impl Goal {
 }
 
 async fn rating_history(ctx: &Context<'_>, goal_id: uuid::Uuid) -> Result<Vec<GoalRatingPoint>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ratings = ctx
         .loader::<loaders::GoalRatingsLoader>()
         .load_one(goal_id)
@@ -256,11 +255,14 @@ async fn rating_history(ctx: &Context<'_>, goal_id: uuid::Uuid) -> Result<Vec<Go
     if ratings.is_empty() {
         return Ok(Vec::new());
     }
-    let reviews = follow_up::Entity::find()
-        .filter(follow_up::Column::Id.is_in(ratings.iter().map(|r| r.follow_up_id)))
-        .all(&ctx.state().db)
+    let reviews: Vec<follow_up::Model> = ctx
+        .loader::<loaders::FollowUpsLoader>()
+        .load_many(ratings.iter().map(|r| r.follow_up_id))
         .await
-        .map_err(AppError::from)?;
+        .map_err(load_error)?
+        .into_values()
+        .flatten()
+        .collect();
     let mut points: Vec<GoalRatingPoint> = ratings
         .iter()
         .filter_map(|r| {

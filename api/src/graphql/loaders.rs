@@ -157,3 +157,12 @@ grouped_loader!(
     entity::follow_up_rating::Column::FollowUpId,
     "Loads the follow-up ratings of goals, by goal id, in review order."
 );
+grouped_loader!(
+    FollowUpsLoader,
+    follow_ups_loader,
+    entity::follow_up::Entity,
+    entity::follow_up::Column::Id,
+    id,
+    entity::follow_up::Column::HeldOn,
+    "Loads follow-up reviews by id (each key maps to its one review)."
+);

@@ -82,6 +82,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
             .data(loaders::goal_progress_loader(state.db.clone()))
             .data(loaders::goal_changes_loader(state.db.clone()))
             .data(loaders::goal_ratings_loader(state.db.clone()))
+            .data(loaders::follow_ups_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()

@@ -7,6 +7,7 @@ mod audit;
 mod authorization_matrix;
 mod cases;
 mod foundation;
+mod goals;
 mod identity;
 mod invitations;
 mod lifecycle;

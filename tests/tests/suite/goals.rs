@@ -1,0 +1,415 @@
+//! The shared goal picture end to end: goals and their visibility, steps the
+//! family ticks off, progress from several views, follow-up reviews.
+
+use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_backends};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    the_family_follows_its_goals_ticks_off_steps_and_adds_its_view,
+    a_young_persons_private_goal_and_care_team_goals_follow_visibility_and_consent,
+    goal_status_changes_need_a_reason_and_a_valid_transition,
+    a_follow_up_review_rates_every_active_goal_and_moves_the_next_follow_up,
+    my_goals_costs_the_same_number_of_statements_for_few_or_many_goals,
+);
+
+fn nilsson_case() -> String {
+    global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0000),
+    )
+}
+
+fn member(n: u128) -> String {
+    global_id(
+        "FamilyMember",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0003_0000_0000 + n),
+    )
+}
+
+const CREATE: &str = "mutation($input: CreateGoalInput!) { createGoal(input: $input) {
+    goal { id title status visibility child { displayName } changes { field newValue } } userErrors { code field } } }";
+const STEP: &str = "mutation($input: AddGoalStepInput!) { addGoalStep(input: $input) { step { id done description } userErrors { code field } } }";
+const PROGRESS: &str = "mutation($input: AddGoalProgressInput!) { addGoalProgress(input: $input) { progress { note rating author { displayName } } userErrors { code field } } }";
+const STATUS: &str = "mutation($input: ChangeGoalStatusInput!) { changeGoalStatus(input: $input) { goal { status changes { field oldValue newValue reason } } userErrors { code field } } }";
+const REVIEW: &str = "mutation($input: RecordFollowUpInput!) { recordFollowUp(input: $input) {
+    followUp { heldOn participants ratings { goal { title } rating } } userErrors { code field } } }";
+
+async fn create_goal(
+    app: &TestApp,
+    token: &str,
+    title: &str,
+    visibility: &str,
+    activate: bool,
+) -> Value {
+    app.graphql_as(
+        token,
+        CREATE,
+        json!({ "input": { "caseId": nilsson_case(), "title": title, "description": format!("{title}, in our words"),
+                           "horizon": "SHORT_TERM", "owner": "SHARED", "visibility": visibility, "activate": activate,
+                           "childId": member(2) } }),
+    )
+    .await
+}
+
+async fn the_family_follows_its_goals_ticks_off_steps_and_adds_its_view(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+
+    let created = create_goal(
+        &app,
+        &anna,
+        "Elias goes to school every day",
+        "FAMILY",
+        true,
+    )
+    .await;
+    let goal = &created["data"]["createGoal"]["goal"];
+    assert_eq!(goal["status"], "ACTIVE", "{created}");
+    assert_eq!(goal["child"]["displayName"], "Elias Nilsson");
+    assert_eq!(
+        goal["changes"],
+        json!([{ "field": "CREATED", "newValue": "Elias goes to school every day" }])
+    );
+    let goal_id = goal["id"].clone();
+
+    let step = app
+        .graphql_as(&anna, STEP, json!({ "input": { "goalId": goal_id, "description": "Wake Elias at 7", "familyMemberId": member(1) } }))
+        .await;
+    let step_id = step["data"]["addGoalStep"]["step"]["id"].clone();
+    // A step for someone not on the case is refused.
+    let lena = app.login("caseworker2@exempelby.example").await;
+    let lena_id = app.user_id(&lena).await;
+    let stranger = app
+        .graphql_as(
+            &anna,
+            STEP,
+            json!({ "input": { "goalId": goal_id, "description": "x", "userId": lena_id } }),
+        )
+        .await;
+    assert_eq!(
+        stranger["data"]["addGoalStep"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "assignee"] }])
+    );
+
+    let mine = app
+        .graphql_as(
+            &sara,
+            "{ myGoals { title openSteps { id description } nextReviewDue latestRating } }",
+            json!({}),
+        )
+        .await;
+    let goals = mine["data"]["myGoals"].as_array().unwrap();
+    assert_eq!(goals.len(), 1, "{mine}");
+    assert_eq!(goals[0]["openSteps"][0]["description"], "Wake Elias at 7");
+    assert!(goals[0]["nextReviewDue"].is_string());
+
+    let ticked = app
+        .graphql_as(&sara, "mutation($input: SetGoalStepDoneInput!) { setGoalStepDone(input: $input) { step { done } } }", json!({ "input": { "stepId": step_id, "done": true } }))
+        .await;
+    assert_eq!(
+        ticked["data"]["setGoalStepDone"]["step"]["done"], true,
+        "{ticked}"
+    );
+
+    let bad = app
+        .graphql_as(
+            &sara,
+            PROGRESS,
+            json!({ "input": { "goalId": goal_id, "note": "Better", "rating": 7 } }),
+        )
+        .await;
+    assert_eq!(
+        bad["data"]["addGoalProgress"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "rating"] }])
+    );
+    app.graphql_as(&sara, PROGRESS, json!({ "input": { "goalId": goal_id, "note": "He went four days this week", "rating": 4 } })).await;
+    app.graphql_as(&anna, PROGRESS, json!({ "input": { "goalId": goal_id, "note": "School reports two absences", "rating": 2 } })).await;
+    let views = app
+        .graphql_as(&sara, "query($id: ID!) { node(id: $id) { ... on Goal { progress { rating author { displayName } } openSteps { id } } } }", json!({ "id": goal_id }))
+        .await;
+    assert_eq!(
+        views["data"]["node"]["progress"],
+        json!([{ "rating": 2, "author": { "displayName": "Anna Berg" } }, { "rating": 4, "author": { "displayName": "Sara Nilsson" } }]),
+        "both views side by side, newest first"
+    );
+    assert_eq!(views["data"]["node"]["openSteps"], json!([]));
+    app.stop().await;
+}
+
+async fn a_young_persons_private_goal_and_care_team_goals_follow_visibility_and_consent(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let elias = app.login("young@exempelby.example").await;
+    let teacher = app.login("teacher@exempelby.example").await;
+
+    let private = create_goal(&app, &elias, "My own goal", "YOUNG_PERSON", true).await;
+    let private_goal = &private["data"]["createGoal"]["goal"];
+    assert_eq!(
+        private_goal["status"], "PROPOSED",
+        "a family member's goal is proposed: {private}"
+    );
+    let by_guardian = create_goal(&app, &sara, "Hidden from me", "YOUNG_PERSON", false).await;
+    assert_eq!(
+        by_guardian["data"]["createGoal"]["userErrors"][0]["field"],
+        json!(["input", "visibility"])
+    );
+    create_goal(&app, &anna, "Family goal", "FAMILY", true).await;
+    let care_team = create_goal(&app, &anna, "School attendance plan", "CARE_TEAM", true).await;
+    let care_team_id = care_team["data"]["createGoal"]["goal"]["id"].clone();
+
+    let titles = |body: &Value| -> Vec<String> {
+        body["data"]["case"]["goals"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|g| g["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let goals = "query($id: ID!) { case(id: $id) { goals { title } } }";
+    let id = json!({ "id": nilsson_case() });
+    assert_eq!(
+        titles(&app.graphql_as(&sara, goals, id.clone()).await),
+        ["Family goal", "School attendance plan"]
+    );
+    assert_eq!(
+        titles(&app.graphql_as(&elias, goals, id.clone()).await),
+        ["My own goal", "Family goal", "School attendance plan"]
+    );
+    assert_eq!(
+        titles(&app.graphql_as(&anna, goals, id.clone()).await),
+        ["My own goal", "Family goal", "School attendance plan"]
+    );
+    assert_eq!(
+        titles(&app.graphql_as(&teacher, goals, id.clone()).await),
+        ["School attendance plan"]
+    );
+    let direct = app
+        .graphql_as(
+            &sara,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": private_goal["id"] }),
+        )
+        .await;
+    assert_eq!(first_error_code(&direct), Some("NOT_FOUND"));
+
+    // Sara withdraws the school's consent: the care-team goal is gone at once.
+    let consents = app
+        .graphql_as(
+            &sara,
+            "query($id: ID!) { case(id: $id) { consents { id organisation { name } } } }",
+            id.clone(),
+        )
+        .await;
+    let school = consents["data"]["case"]["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["organisation"]["name"] == "Ekbackens skola")
+        .unwrap()["id"]
+        .clone();
+    app.graphql_as(&sara, "mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { consent { active } } }", json!({ "input": { "consentId": school } }))
+        .await;
+    let after = app
+        .graphql_as(
+            &teacher,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": care_team_id }),
+        )
+        .await;
+    assert_eq!(first_error_code(&after), Some("NOT_FOUND"));
+    app.stop().await;
+}
+
+async fn goal_status_changes_need_a_reason_and_a_valid_transition(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let elias = app.login("young@exempelby.example").await;
+    let proposed = create_goal(&app, &elias, "Football twice a week", "FAMILY", false).await;
+    let goal_id = proposed["data"]["createGoal"]["goal"]["id"].clone();
+
+    let no_reason = app
+        .graphql_as(
+            &anna,
+            STATUS,
+            json!({ "input": { "goalId": goal_id, "status": "ACTIVE", "reason": " " } }),
+        )
+        .await;
+    assert_eq!(
+        no_reason["data"]["changeGoalStatus"]["userErrors"],
+        json!([{ "code": "REQUIRED", "field": ["input", "reason"] }])
+    );
+    let skipping = app
+        .graphql_as(
+            &anna,
+            STATUS,
+            json!({ "input": { "goalId": goal_id, "status": "ACHIEVED", "reason": "Done" } }),
+        )
+        .await;
+    assert_eq!(
+        skipping["data"]["changeGoalStatus"]["userErrors"][0]["code"],
+        "INVALID_VALUE"
+    );
+    let by_family = app
+        .graphql_as(
+            &elias,
+            STATUS,
+            json!({ "input": { "goalId": goal_id, "status": "ACTIVE", "reason": "I want it" } }),
+        )
+        .await;
+    assert_eq!(first_error_code(&by_family), Some("FORBIDDEN"));
+
+    let activated = app
+        .graphql_as(&anna, STATUS, json!({ "input": { "goalId": goal_id, "status": "ACTIVE", "reason": "Agreed at the start conversation" } }))
+        .await;
+    let goal = &activated["data"]["changeGoalStatus"]["goal"];
+    assert_eq!(goal["status"], "ACTIVE", "{activated}");
+    assert_eq!(
+        goal["changes"][1],
+        json!({ "field": "STATUS", "oldValue": "PROPOSED", "newValue": "ACTIVE", "reason": "Agreed at the start conversation" })
+    );
+    app.stop().await;
+}
+
+async fn a_follow_up_review_rates_every_active_goal_and_moves_the_next_follow_up(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let first = create_goal(&app, &anna, "School every day", "FAMILY", true).await["data"]["createGoal"]["goal"]["id"].clone();
+    let second = create_goal(&app, &anna, "Calmer evenings", "FAMILY", true).await["data"]["createGoal"]["goal"]["id"].clone();
+    let today = app
+        .graphql_as(
+            &anna,
+            "query($id: ID!) { case(id: $id) { nextFollowUpDue } }",
+            json!({ "id": nilsson_case() }),
+        )
+        .await;
+    let due_before = today["data"]["case"]["nextFollowUpDue"].clone();
+    let held_on = chrono::Utc::now()
+        .date_naive()
+        .pred_opt()
+        .unwrap()
+        .to_string();
+    let review = |ratings: Value| json!({ "input": { "caseId": nilsson_case(), "heldOn": held_on, "participants": ["Sara Nilsson", "Elias Nilsson", "Anna Berg"], "ratings": ratings, "notes": "Good talk" } });
+
+    let out_of_range = app
+        .graphql_as(
+            &anna,
+            REVIEW,
+            review(json!([{ "goalId": first, "rating": 0 }, { "goalId": second, "rating": 3 }])),
+        )
+        .await;
+    assert_eq!(
+        out_of_range["data"]["recordFollowUp"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "ratings", "0", "rating"] }])
+    );
+    let missing = app
+        .graphql_as(
+            &anna,
+            REVIEW,
+            review(json!([{ "goalId": first, "rating": 3 }])),
+        )
+        .await;
+    assert_eq!(
+        missing["data"]["recordFollowUp"]["userErrors"][0]["code"],
+        "REQUIRED"
+    );
+    let unchanged = app
+        .graphql_as(
+            &anna,
+            "query($id: ID!) { case(id: $id) { nextFollowUpDue followUps { heldOn } } }",
+            json!({ "id": nilsson_case() }),
+        )
+        .await;
+    assert_eq!(
+        unchanged["data"]["case"]["nextFollowUpDue"], due_before,
+        "nothing changed"
+    );
+    assert_eq!(unchanged["data"]["case"]["followUps"], json!([]));
+
+    let recorded = app
+        .graphql_as(
+            &anna,
+            REVIEW,
+            review(json!([{ "goalId": first, "rating": 2 }, { "goalId": second, "rating": 4 }])),
+        )
+        .await;
+    let follow_up = &recorded["data"]["recordFollowUp"]["followUp"];
+    assert_eq!(
+        follow_up["participants"],
+        json!(["Sara Nilsson", "Elias Nilsson", "Anna Berg"]),
+        "{recorded}"
+    );
+    let case = app
+        .graphql_as(&anna, "query($id: ID!) { case(id: $id) { nextFollowUpDue goals { title latestRating ratingHistory { heldOn rating } } } }", json!({ "id": nilsson_case() }))
+        .await;
+    let expected_due = (chrono::Utc::now().date_naive().pred_opt().unwrap()
+        + chrono::Duration::days(42))
+    .to_string();
+    assert_eq!(
+        case["data"]["case"]["nextFollowUpDue"], expected_due,
+        "six weeks after the review"
+    );
+    assert_eq!(case["data"]["case"]["goals"][0]["latestRating"], 2);
+    assert_eq!(
+        case["data"]["case"]["goals"][0]["ratingHistory"],
+        json!([{ "heldOn": held_on, "rating": 2 }])
+    );
+
+    // Not on a closed case.
+    let johan = app.login("partner@exempelby.example").await;
+    let hassan = global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0001),
+    );
+    app.graphql_as(
+        &johan,
+        "mutation($input: CloseCaseInput!) { closeCase(input: $input) { userErrors { code } } }",
+        json!({ "input": { "caseId": hassan, "reason": "Done" } }),
+    )
+    .await;
+    let closed = app
+        .graphql_as(&johan, REVIEW, json!({ "input": { "caseId": hassan, "heldOn": held_on, "participants": ["Ali"], "ratings": [] } }))
+        .await;
+    assert_eq!(
+        closed["data"]["recordFollowUp"]["userErrors"][0]["code"],
+        "INVALID_VALUE"
+    );
+    // Only staff who work the case record reviews.
+    let karin = app.login("therapist@exempelby.example").await;
+    let by_therapist = app.graphql_as(&karin, REVIEW, review(json!([]))).await;
+    assert_eq!(first_error_code(&by_therapist), Some("FORBIDDEN"));
+    app.stop().await;
+}
+
+async fn my_goals_costs_the_same_number_of_statements_for_few_or_many_goals(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    const MY_GOALS: &str = "{ myGoals { title status openSteps { description dueOn } latestRating nextReviewDue progress { rating } child { displayName } } }";
+    let mut costs = Vec::new();
+    for round in 0..10 {
+        let goal = create_goal(&app, &anna, &format!("Goal {round}"), "FAMILY", true).await["data"]
+            ["createGoal"]["goal"]["id"]
+            .clone();
+        for step in 0..5 {
+            app.graphql_as(&anna, STEP, json!({ "input": { "goalId": goal, "description": format!("Step {step}"), "familyMemberId": member(1) } })).await;
+        }
+        if round == 1 || round == 9 {
+            let before = app.statements.get();
+            let body = app.graphql_as(&sara, MY_GOALS, json!({})).await;
+            costs.push(app.statements.get() - before);
+            assert_eq!(
+                body["data"]["myGoals"].as_array().map(Vec::len),
+                Some(round + 1),
+                "{body}"
+            );
+        }
+    }
+    eprintln!("SQL statements for myGoals with 2 and with 10 goals (5 steps each): {costs:?}");
+    assert_eq!(costs[0], costs[1], "constant: {costs:?}");
+    assert!(costs[1] <= 25, "{costs:?}");
+    app.stop().await;
+}
