@@ -418,6 +418,28 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
             false,
         ),
     ];
+    // Goals to probe: one for the care team, one private to the young person.
+    let goal_input = |title: &str, visibility: &str| {
+        json!({ "input": { "caseId": case, "title": title, "description": "d", "horizon": "SHORT_TERM",
+                           "owner": "SHARED", "visibility": visibility, "activate": true } })
+    };
+    const CREATE_GOAL: &str = "mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id } userErrors { code } } }";
+    let care_team_goal = app
+        .graphql_as(
+            &anna,
+            CREATE_GOAL,
+            goal_input("Care team goal", "CARE_TEAM"),
+        )
+        .await["data"]["createGoal"]["goal"]["id"]
+        .clone();
+    let private_goal = app
+        .graphql_as(
+            &anna,
+            CREATE_GOAL,
+            goal_input("Private goal", "YOUNG_PERSON"),
+        )
+        .await["data"]["createGoal"]["goal"]["id"]
+        .clone();
     let refused = |body: &Value| {
         matches!(
             body["errors"][0]["extensions"]["code"].as_str(),
@@ -466,7 +488,66 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
 
         let family_asks =
             *email == "guardian@exempelby.example" || *email == "young@exempelby.example";
-        let probes: [(&str, &str, Value, &str, bool); 9] = [
+        let manages_goals = [
+            "caseworker@exempelby.example",
+            "partner@exempelby.example",
+            "therapist@exempelby.example",
+            "teamlead@exempelby.example",
+        ]
+        .contains(email);
+        let sees_care_team_goal = manages_goals
+            || family_asks
+            || ["teacher@exempelby.example", "bup@exempelby.example"].contains(email);
+        let sees_private_goal = manages_goals || *email == "young@exempelby.example";
+        let private = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": private_goal }),
+            )
+            .await;
+        assert_eq!(
+            private["data"]["node"].is_object(),
+            sees_private_goal,
+            "{}",
+            row("the young person's private goal")
+        );
+        let probes: [(&str, &str, Value, &str, bool); 14] = [
+            (
+                "createGoal",
+                CREATE_GOAL,
+                json!({ "caseId": case, "title": "", "description": "d", "horizon": "SHORT_TERM", "owner": "FAMILY" }),
+                "REQUIRED",
+                manages_goals || family_asks,
+            ),
+            (
+                "changeGoalStatus",
+                "mutation($input: ChangeGoalStatusInput!) { changeGoalStatus(input: $input) { userErrors { code } } }",
+                json!({ "goalId": care_team_goal, "status": "ON_HOLD", "reason": "" }),
+                "REQUIRED",
+                manages_goals,
+            ),
+            (
+                "addGoalStep",
+                "mutation($input: AddGoalStepInput!) { addGoalStep(input: $input) { userErrors { code } } }",
+                json!({ "goalId": care_team_goal, "description": "", "userId": anna_id }),
+                "REQUIRED",
+                manages_goals,
+            ),
+            (
+                "addGoalProgress",
+                "mutation($input: AddGoalProgressInput!) { addGoalProgress(input: $input) { userErrors { code } } }",
+                json!({ "goalId": care_team_goal, "note": "" }),
+                "REQUIRED",
+                sees_care_team_goal,
+            ),
+            (
+                "recordFollowUp",
+                "mutation($input: RecordFollowUpInput!) { recordFollowUp(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "heldOn": chrono::Utc::now().date_naive().pred_opt().unwrap().to_string(), "participants": [], "ratings": [] }),
+                "REQUIRED",
+                *works,
+            ),
             (
                 "setFamilyTherapists",
                 "mutation($input: SetFamilyTherapistsInput!) { setFamilyTherapists(input: $input) { userErrors { code } } }",
