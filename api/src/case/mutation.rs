@@ -1,7 +1,7 @@
 //! Case mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::types::CaseworkerChangeRequest;
 use super::{
@@ -11,6 +11,7 @@ use super::{
         Case, CaseType, Consent, ConsentCategory, FamilyMember, FamilyMemberKind, NetworkRelation,
     },
 };
+use crate::graphql::scalars::Date;
 use crate::{
     auth::case_policy::{Categories, Category},
     family::service::NewMember,
@@ -28,7 +29,7 @@ pub struct FamilyMemberInput {
     /// The person's name.
     pub display_name: String,
     /// The date of birth (required for children; not in the future).
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<Date>,
     /// For network members: how they are related to the family.
     pub network_relation: Option<NetworkRelation>,
     /// For `openCase` with a new family: whether the case is about this child.
@@ -41,7 +42,7 @@ impl From<&FamilyMemberInput> for NewMember {
         NewMember {
             kind: input.kind.into(),
             display_name: input.display_name.clone(),
-            date_of_birth: input.date_of_birth,
+            date_of_birth: input.date_of_birth.map(Into::into),
             network_relation: input.network_relation.map(Into::into),
         }
     }
@@ -64,9 +65,9 @@ pub struct OpenCaseInput {
     #[graphql(default)]
     pub focus_child_ids: Vec<ID>,
     /// The day the case was opened (default today; not in the future).
-    pub opened_on: Option<NaiveDate>,
+    pub opened_on: Option<Date>,
     /// The day of the start conversation, if it took place.
-    pub start_conversation_on: Option<NaiveDate>,
+    pub start_conversation_on: Option<Date>,
     /// Whether the young person may give consents themselves.
     #[graphql(default)]
     pub young_person_may_consent: bool,
@@ -92,7 +93,7 @@ pub struct UpdateCaseInput {
     /// A new case type.
     pub case_type: Option<CaseType>,
     /// The day of the start conversation.
-    pub start_conversation_on: Option<NaiveDate>,
+    pub start_conversation_on: Option<Date>,
     /// Whether the young person may give consents themselves.
     pub young_person_may_consent: Option<bool>,
 }
@@ -311,8 +312,8 @@ impl CaseMutation {
                 members: input.members.iter().map(NewMember::from).collect(),
                 focus_children,
                 case_type: input.case_type.into(),
-                opened_on: input.opened_on,
-                start_conversation_on: input.start_conversation_on,
+                opened_on: input.opened_on.map(Into::into),
+                start_conversation_on: input.start_conversation_on.map(Into::into),
                 young_person_may_consent: input.young_person_may_consent,
             },
         )
@@ -337,7 +338,7 @@ impl CaseMutation {
             input.version,
             CaseChanges {
                 case_type: input.case_type.map(Into::into),
-                start_conversation_on: input.start_conversation_on,
+                start_conversation_on: input.start_conversation_on.map(Into::into),
                 young_person_may_consent: input.young_person_may_consent,
             },
         )

@@ -97,6 +97,7 @@ impl CaseQuery {
                 caseworker_id,
                 follow_up_overdue: filter.follow_up_overdue,
                 family_name: filter.family_name,
+                due_by: None,
             },
             first,
             after.as_deref(),

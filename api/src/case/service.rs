@@ -337,6 +337,8 @@ pub struct CaseFilter {
     pub follow_up_overdue: Option<bool>,
     /// Part of the family's name, any case.
     pub family_name: Option<String>,
+    /// Only cases whose next follow-up is due on or before this day.
+    pub due_by: Option<NaiveDate>,
 }
 
 /// A position in the caseload order (next follow-up due, then id).
@@ -387,6 +389,9 @@ pub async fn list_cases(
         .limit(limit + 1);
     if let Some(statuses) = filter.statuses.filter(|s| !s.is_empty()) {
         query = query.filter(care_case::Column::Status.is_in(statuses));
+    }
+    if let Some(due_by) = filter.due_by {
+        query = query.filter(care_case::Column::NextFollowUpDue.lte(due_by));
     }
     if let Some(case_type) = filter.case_type {
         query = query.filter(care_case::Column::CaseType.eq(case_type));

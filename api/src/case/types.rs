@@ -6,6 +6,7 @@ use entity::{case_assignment, consent, family, family_member, team};
 use uuid::Uuid;
 
 use super::{cadence, service::CaseView};
+use crate::graphql::scalars::Date;
 use crate::{
     auth::case_policy::{self, Categories, Category},
     error::AppError,
@@ -281,15 +282,15 @@ impl Case {
     }
 
     /// Case details: the day the case was opened.
-    async fn opened_on(&self) -> Result<Option<NaiveDate>> {
+    async fn opened_on(&self) -> Result<Option<Date>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(Some(self.0.model.opened_on))
+        Ok(Some(self.0.model.opened_on.into()))
     }
 
     /// Case details: the day of the start conversation with child and family.
-    async fn start_conversation_on(&self) -> Result<Option<NaiveDate>> {
+    async fn start_conversation_on(&self) -> Result<Option<Date>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(self.0.model.start_conversation_on)
+        Ok(self.0.model.start_conversation_on.map(Date))
     }
 
     /// Case details: when the last follow-up review was held.
@@ -301,9 +302,9 @@ impl Case {
     /// Case details: the day the next follow-up is due (the last follow-up, else
     /// the start conversation, else the opening, plus 3 months for `SUPPORT` or
     /// 6 weeks for `INVESTIGATION`; in the municipality's time zone).
-    async fn next_follow_up_due(&self) -> Result<Option<NaiveDate>> {
+    async fn next_follow_up_due(&self) -> Result<Option<Date>> {
         self.0.require(Category::CaseDetails)?;
-        Ok(Some(self.0.model.next_follow_up_due))
+        Ok(Some(self.0.model.next_follow_up_due.into()))
     }
 
     /// Case details: whether the case is open and its follow-up is past due.
@@ -568,11 +569,11 @@ impl FamilyMember {
     }
 
     /// Case details: the date of birth.
-    async fn date_of_birth(&self) -> Result<Option<NaiveDate>> {
+    async fn date_of_birth(&self) -> Result<Option<Date>> {
         if !self.categories.contains(Category::CaseDetails) {
             return Err(AppError::Forbidden.into());
         }
-        Ok(self.model.date_of_birth)
+        Ok(self.model.date_of_birth.map(Date))
     }
 
     /// The age in whole years today, derived from the date of birth.

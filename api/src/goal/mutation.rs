@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::NaiveDate;
 
 use super::{
     service::{self, NewFollowUp, NewGoal, StepAssignee},
@@ -12,6 +11,7 @@ use super::{
         GoalVisibility,
     },
 };
+use crate::graphql::scalars::Date;
 use crate::{
     case::{query::read_audit, service as cases},
     graphql::{
@@ -38,13 +38,36 @@ pub struct CreateGoalInput {
     /// The owning agency, for `AGENCY`.
     pub owner_organisation_id: Option<ID>,
     /// When it should be reached (not in the past).
-    pub target_date: Option<NaiveDate>,
+    pub target_date: Option<Date>,
     /// Who may see it (default `FAMILY`).
     pub visibility: Option<GoalVisibility>,
     /// Staff: create it active right away (default: proposed). Ignored for
     /// family members, whose goals are always proposed.
     #[graphql(default)]
     pub activate: bool,
+}
+
+/// Changes to a goal.
+#[derive(Debug, InputObject)]
+pub struct UpdateGoalInput {
+    /// The goal.
+    pub goal_id: ID,
+    /// The `version` the client last read (see `Goal.version`).
+    pub version: i32,
+    /// A new title.
+    pub title: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// A new horizon.
+    pub horizon: Option<GoalHorizon>,
+    /// A new owner.
+    pub owner: Option<GoalOwner>,
+    /// The owning agency, for `AGENCY`.
+    pub owner_organisation_id: Option<ID>,
+    /// A new target date (not in the past).
+    pub target_date: Option<Date>,
+    /// Why it changes (kept in the history).
+    pub reason: Option<String>,
 }
 
 /// A status change.
@@ -72,7 +95,7 @@ pub struct AddGoalStepInput {
     /// An agency on the case (with a consent, or owning the goal) that does it.
     pub organisation_id: Option<ID>,
     /// By when.
-    pub due_on: Option<NaiveDate>,
+    pub due_on: Option<Date>,
 }
 
 /// Ticking a step off.
@@ -110,7 +133,7 @@ pub struct RecordFollowUpInput {
     /// The case (open).
     pub case_id: ID,
     /// When it was held (not in the future).
-    pub held_on: NaiveDate,
+    pub held_on: Date,
     /// Who took part.
     pub participants: Vec<String>,
     /// A rating for every active goal.
@@ -203,6 +226,41 @@ pub struct GoalQuery;
 
 #[Object]
 impl GoalQuery {
+    /// For staff: their open cases whose follow-up is due on or before
+    /// `before` (overdue ones first), each with the goals to review (at most 100).
+    async fn follow_ups_due(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The last day to include.")] before: Date,
+    ) -> Result<Vec<crate::case::types::Case>> {
+        let principal = ctx.viewer().principal()?;
+        if !crate::auth::policy::is_staff(principal.role) {
+            return Err(crate::error::AppError::Forbidden.into());
+        }
+        let (views, _) = cases::list_cases(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            &read_audit(ctx),
+            cases::CaseFilter {
+                statuses: Some(vec![entity::care_case::CaseStatus::Open]),
+                due_by: Some(before.into()),
+                ..Default::default()
+            },
+            100,
+            None,
+        )
+        .await?;
+        Ok(views
+            .into_iter()
+            .filter(|v| {
+                v.access.relation.works_the_case()
+                    || v.access.relation == crate::auth::case_policy::CaseRelation::FamilyTherapist
+            })
+            .map(crate::case::types::Case)
+            .collect())
+    }
+
     /// For a family member: the active goals of their cases that they may see,
     /// with open steps, latest rating and the next review date.
     async fn my_goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
@@ -276,9 +334,42 @@ impl GoalMutation {
                     NodeKind::Organisation,
                     &["input", "ownerOrganisationId"],
                 )?,
-                target_date: input.target_date,
+                target_date: input.target_date.map(Into::into),
                 visibility: input.visibility.unwrap_or(GoalVisibility::Family).into(),
                 activate: input.activate,
+            },
+        )
+        .await?;
+        goal_payload(ctx, outcome).await
+    }
+
+    /// Changes a goal's text, horizon, owner or target date (staff on the
+    /// case); every change is kept in `Goal.changes`.
+    async fn update_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdateGoalInput,
+    ) -> Result<GoalPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
+        let outcome = service::update_goal(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            input.version,
+            service::GoalChanges {
+                title: input.title,
+                description: input.description,
+                horizon: input.horizon.map(Into::into),
+                owner: input.owner.map(Into::into),
+                owner_organisation_id: optional_id(
+                    &input.owner_organisation_id,
+                    NodeKind::Organisation,
+                    &["input", "ownerOrganisationId"],
+                )?,
+                target_date: input.target_date.map(Into::into),
+                reason: input.reason,
             },
         )
         .await?;
@@ -346,7 +437,7 @@ impl GoalMutation {
             id,
             &input.description,
             assignee,
-            input.due_on,
+            input.due_on.map(Into::into),
         )
         .await?;
         Ok(match outcome {
@@ -441,7 +532,7 @@ impl GoalMutation {
             &ctx.request_meta(),
             case_id,
             NewFollowUp {
-                held_on: input.held_on,
+                held_on: input.held_on.into(),
                 participants: input.participants,
                 ratings,
                 notes: input.notes,

@@ -671,6 +671,171 @@ pub async fn record_follow_up(
     Ok(Ok(review))
 }
 
+/// Changes to a goal's text, owner, horizon or target date.
+pub struct GoalChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub horizon: Option<Horizon>,
+    pub owner: Option<GoalOwner>,
+    pub owner_organisation_id: Option<Uuid>,
+    pub target_date: Option<NaiveDate>,
+    pub reason: Option<String>,
+}
+
+/// Changes a goal (staff on the case); every changed field is kept in the
+/// goal's history with who, when and why. A stale `version` is refused.
+pub async fn update_goal(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    goal_id: Uuid,
+    version: i32,
+    changes: GoalChanges,
+) -> AppResult<Result<goal::Model, UserError>> {
+    let (row, view) = goal(db, principal, meta, &ReadAudit::default(), goal_id).await?;
+    if !manages_goals(view.access.relation) {
+        return Err(AppError::Forbidden);
+    }
+    if row.version != version {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::StaleVersion,
+            "version",
+            "Someone else changed the goal meanwhile; reload it.",
+        )));
+    }
+    if let Some(title) = &changes.title
+        && let Some(problem) = text_error(
+            "title",
+            title,
+            MAX_TITLE_CHARS,
+            "Give the goal a short title.",
+        )
+    {
+        return Ok(Err(problem));
+    }
+    if let Some(description) = &changes.description
+        && let Some(problem) = text_error(
+            "description",
+            description,
+            MAX_TEXT_CHARS,
+            "Describe the goal.",
+        )
+    {
+        return Ok(Err(problem));
+    }
+    if let Some(target) = changes.target_date
+        && target < view.today()
+    {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "targetDate",
+            "The target date is in the past.",
+        )));
+    }
+    let owner = changes.owner.unwrap_or(row.owner);
+    let owner_organisation = if owner == GoalOwner::Agency {
+        changes.owner_organisation_id.or(row.owner_organisation_id)
+    } else {
+        None
+    };
+    if owner == GoalOwner::Agency {
+        let known = match owner_organisation {
+            Some(org) => organisation::Entity::find_by_id(org)
+                .one(db)
+                .await?
+                .is_some_and(|o| o.tenant_id == principal.tenant_id),
+            None => false,
+        };
+        if !known {
+            return Ok(Err(UserError::on_field(
+                UserErrorCode::InvalidValue,
+                "ownerOrganisationId",
+                "Choose the agency that owns the goal.",
+            )));
+        }
+    }
+    let reason = changes
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    let mut changed: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    let mut next = row.clone();
+    if let Some(title) = changes
+        .title
+        .map(|t| t.trim().to_owned())
+        .filter(|t| *t != row.title)
+    {
+        changed.push(("TITLE", Some(row.title.clone()), Some(title.clone())));
+        next.title = title;
+    }
+    if let Some(description) = changes
+        .description
+        .map(|d| d.trim().to_owned())
+        .filter(|d| *d != row.description)
+    {
+        changed.push((
+            "DESCRIPTION",
+            Some(row.description.clone()),
+            Some(description.clone()),
+        ));
+        next.description = description;
+    }
+    if let Some(horizon) = changes.horizon.filter(|h| *h != row.horizon) {
+        changed.push((
+            "HORIZON",
+            Some(format!("{:?}", row.horizon)),
+            Some(format!("{horizon:?}")),
+        ));
+        next.horizon = horizon;
+    }
+    if owner != row.owner || owner_organisation != row.owner_organisation_id {
+        changed.push((
+            "OWNER",
+            Some(format!("{:?}", row.owner)),
+            Some(format!("{owner:?}")),
+        ));
+        next.owner = owner;
+        next.owner_organisation_id = owner_organisation;
+    }
+    if let Some(target) = changes.target_date.filter(|t| Some(*t) != row.target_date) {
+        changed.push((
+            "TARGET_DATE",
+            row.target_date.map(|d| d.to_string()),
+            Some(target.to_string()),
+        ));
+        next.target_date = Some(target);
+    }
+    if changed.is_empty() {
+        return Ok(Ok(row));
+    }
+    let txn = db.begin().await?;
+    let mut active = next.clone().into_active_model();
+    active.title = Set(next.title.clone());
+    active.description = Set(next.description.clone());
+    active.horizon = Set(next.horizon);
+    active.owner = Set(next.owner);
+    active.owner_organisation_id = Set(next.owner_organisation_id);
+    active.target_date = Set(next.target_date);
+    active.version = Set(row.version + 1);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    for (field, old, new) in changed {
+        record_change(
+            &txn,
+            updated.id,
+            principal.user_id,
+            field,
+            old,
+            new,
+            reason.clone(),
+        )
+        .await?;
+    }
+    audit_goal(&txn, principal, meta, AuditAction::GoalChanged, &updated).await?;
+    txn.commit().await?;
+    Ok(Ok(updated))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{follow_up, goal, goal_change, goal_progress, goal_step};
 
+use crate::graphql::scalars::Date;
 use crate::{
     auth::case_policy::{Category, can_see_goal},
     case::{service::CaseView, types::FamilyMember},
@@ -157,13 +158,18 @@ impl Goal {
     }
 
     /// When the goal should be reached.
-    async fn target_date(&self) -> Option<NaiveDate> {
-        self.model.target_date
+    async fn target_date(&self) -> Option<Date> {
+        self.model.target_date.map(Date)
     }
 
     /// Where the goal stands.
     async fn status(&self) -> GoalStatus {
         self.model.status.into()
+    }
+
+    /// The version, to send back with `updateGoal`.
+    async fn version(&self) -> i32 {
+        self.model.version
     }
 
     /// Who may see the goal.
@@ -173,12 +179,12 @@ impl Goal {
 
     /// The next follow-up review of the case, where the goal is rated; null for
     /// viewers without the case details.
-    async fn next_review_due(&self) -> Option<NaiveDate> {
+    async fn next_review_due(&self) -> Option<Date> {
         self.case
             .access
             .categories
             .contains(Category::CaseDetails)
-            .then_some(self.case.model.next_follow_up_due)
+            .then_some(self.case.model.next_follow_up_due.into())
     }
 
     /// The steps, oldest first.
@@ -268,7 +274,7 @@ async fn rating_history(ctx: &Context<'_>, goal_id: uuid::Uuid) -> Result<Vec<Go
         .filter_map(|r| {
             let review = reviews.iter().find(|f| f.id == r.follow_up_id)?;
             Some(GoalRatingPoint {
-                held_on: review.held_on,
+                held_on: review.held_on.into(),
                 rating: i32::from(r.rating),
             })
         })
@@ -281,7 +287,7 @@ async fn rating_history(ctx: &Context<'_>, goal_id: uuid::Uuid) -> Result<Vec<Go
 #[derive(async_graphql::SimpleObject)]
 pub struct GoalRatingPoint {
     /// When the review was held.
-    pub held_on: NaiveDate,
+    pub held_on: Date,
     /// 1 = not at all … 5 = fully achieved.
     pub rating: i32,
 }
@@ -331,8 +337,8 @@ impl GoalStep {
     }
 
     /// By when.
-    async fn due_on(&self) -> Option<NaiveDate> {
-        self.0.due_on
+    async fn due_on(&self) -> Option<Date> {
+        self.0.due_on.map(Date)
     }
 
     /// Whether it is done.
@@ -421,8 +427,8 @@ pub struct FollowUp {
 #[Object]
 impl FollowUp {
     /// When it was held.
-    async fn held_on(&self) -> NaiveDate {
-        self.model.held_on
+    async fn held_on(&self) -> Date {
+        self.model.held_on.into()
     }
 
     /// Who took part.

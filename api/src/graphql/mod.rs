@@ -3,6 +3,7 @@
 pub mod loaders;
 pub mod node;
 pub mod pagination;
+pub mod scalars;
 pub mod telemetry;
 pub mod user_error;
 pub mod viewer_extension;

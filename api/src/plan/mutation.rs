@@ -7,6 +7,7 @@ use super::{
     service::{self, NewIntervention},
     types::{ChildParticipation, CoordinatedBy, CoordinatedPlan, CoordinatorReason},
 };
+use crate::graphql::scalars::Date;
 use crate::graphql::{
     ContextExt, UserError,
     node::{GlobalId, NodeKind},
@@ -20,7 +21,7 @@ pub struct StartCoordinatedPlanInput {
     /// The organisation that initiated the plan (any agency may).
     pub initiating_organisation_id: ID,
     /// When it was initiated (default today; not in the future).
-    pub initiated_on: Option<NaiveDate>,
+    pub initiated_on: Option<Date>,
 }
 
 /// Choosing the coordinating organisation.
@@ -46,7 +47,7 @@ pub struct AddPlanInterventionInput {
     /// The organisation responsible.
     pub responsible_organisation_id: ID,
     /// From when.
-    pub starts_on: NaiveDate,
+    pub starts_on: Date,
     /// Who coordinates with that organisation on the family's behalf.
     pub coordinated_by: CoordinatedBy,
 }
@@ -57,7 +58,7 @@ pub struct RecordCoordinationMeetingInput {
     /// The case whose plan it is.
     pub case_id: ID,
     /// When the meeting was held.
-    pub held_on: NaiveDate,
+    pub held_on: Date,
     /// Whether and how the child took part.
     pub child_participation: ChildParticipation,
     /// Why the child did not take part (required for `DID_NOT_TAKE_PART`).
@@ -122,7 +123,7 @@ impl PlanMutation {
             &ctx.request_meta(),
             case_id,
             organisation,
-            input.initiated_on,
+            input.initiated_on.map(Into::into),
         )
         .await?;
         Ok(payload(outcome, today(ctx).await?))
@@ -175,7 +176,7 @@ impl PlanMutation {
             NewIntervention {
                 description: input.description,
                 responsible_organisation_id: organisation,
-                starts_on: input.starts_on,
+                starts_on: input.starts_on.into(),
                 coordinated_by: input.coordinated_by.into(),
             },
         )
@@ -196,7 +197,7 @@ impl PlanMutation {
             principal,
             &ctx.request_meta(),
             case_id,
-            input.held_on,
+            input.held_on.into(),
             input.child_participation.into(),
             input.child_non_participation_reason.as_deref(),
         )

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use entity::{coordinated_plan, plan_intervention};
 
 use super::service;
+use crate::graphql::scalars::Date;
 use crate::{
     error::AppError,
     graphql::{
@@ -85,13 +86,13 @@ impl CoordinatedPlan {
     }
 
     /// When the plan was initiated.
-    async fn initiated_on(&self) -> NaiveDate {
-        self.model.initiated_on
+    async fn initiated_on(&self) -> Date {
+        self.model.initiated_on.into()
     }
 
     /// The day the coordination meeting must be held by (initiation + 21 days).
-    async fn coordination_meeting_due(&self) -> NaiveDate {
-        service::meeting_due(self.model.initiated_on)
+    async fn coordination_meeting_due(&self) -> Date {
+        service::meeting_due(self.model.initiated_on).into()
     }
 
     /// Whether the meeting is not held and past its due day.
@@ -100,8 +101,8 @@ impl CoordinatedPlan {
     }
 
     /// When the coordination meeting was held.
-    async fn coordination_meeting_held_on(&self) -> Option<NaiveDate> {
-        self.model.meeting_held_on
+    async fn coordination_meeting_held_on(&self) -> Option<Date> {
+        self.model.meeting_held_on.map(Date)
     }
 
     /// Whether and how the child took part in the meeting.
@@ -157,8 +158,8 @@ impl PlanIntervention {
     }
 
     /// From when.
-    async fn starts_on(&self) -> NaiveDate {
-        self.0.starts_on
+    async fn starts_on(&self) -> Date {
+        self.0.starts_on.into()
     }
 
     /// Who coordinates with the organisation on the family's behalf.

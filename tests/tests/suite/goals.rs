@@ -10,6 +10,7 @@ on_both_backends!(
     goal_status_changes_need_a_reason_and_a_valid_transition,
     a_follow_up_review_rates_every_active_goal_and_moves_the_next_follow_up,
     my_goals_costs_the_same_number_of_statements_for_few_or_many_goals,
+    goal_changes_are_kept_and_staff_see_which_follow_ups_are_due,
 );
 
 fn nilsson_case() -> String {
@@ -411,5 +412,102 @@ async fn my_goals_costs_the_same_number_of_statements_for_few_or_many_goals(back
     eprintln!("SQL statements for myGoals with 2 and with 10 goals (5 steps each): {costs:?}");
     assert_eq!(costs[0], costs[1], "constant: {costs:?}");
     assert!(costs[1] <= 25, "{costs:?}");
+    app.stop().await;
+}
+
+async fn goal_changes_are_kept_and_staff_see_which_follow_ups_are_due(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let goal = create_goal(&app, &anna, "Homework", "FAMILY", true).await["data"]["createGoal"]["goal"]["id"].clone();
+    const UPDATE: &str = "mutation($input: UpdateGoalInput!) { updateGoal(input: $input) {
+        goal { title version changes { field oldValue newValue reason changedBy { displayName } } } userErrors { code field } } }";
+    let next_month = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+
+    let past = app
+        .graphql_as(
+            &anna,
+            UPDATE,
+            json!({ "input": { "goalId": goal, "version": 1, "targetDate": "2020-01-01" } }),
+        )
+        .await;
+    assert_eq!(
+        past["data"]["updateGoal"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "targetDate"] }])
+    );
+    let by_guardian = app
+        .graphql_as(
+            &sara,
+            UPDATE,
+            json!({ "input": { "goalId": goal, "version": 1, "title": "Mine" } }),
+        )
+        .await;
+    assert_eq!(first_error_code(&by_guardian), Some("FORBIDDEN"));
+    let updated = app
+        .graphql_as(&anna, UPDATE, json!({ "input": { "goalId": goal, "version": 1, "title": "Homework four days a week", "targetDate": next_month, "reason": "Agreed with Elias" } }))
+        .await;
+    let changes = &updated["data"]["updateGoal"]["goal"]["changes"];
+    assert_eq!(
+        changes[1],
+        json!({ "field": "TITLE", "oldValue": "Homework", "newValue": "Homework four days a week", "reason": "Agreed with Elias", "changedBy": { "displayName": "Anna Berg" } }),
+        "{updated}"
+    );
+    assert_eq!(changes[2]["field"], "TARGET_DATE");
+    let stale = app
+        .graphql_as(
+            &anna,
+            UPDATE,
+            json!({ "input": { "goalId": goal, "version": 1, "title": "Again" } }),
+        )
+        .await;
+    assert_eq!(
+        stale["data"]["updateGoal"]["userErrors"][0]["code"],
+        "STALE_VERSION"
+    );
+    // The family sees the history.
+    let seen = app
+        .graphql_as(
+            &sara,
+            "query($id: ID!) { node(id: $id) { ... on Goal { changes { field } } } }",
+            json!({ "id": goal }),
+        )
+        .await;
+    assert_eq!(
+        seen["data"]["node"]["changes"],
+        json!([{ "field": "CREATED" }, { "field": "TITLE" }, { "field": "TARGET_DATE" }])
+    );
+
+    const DUE: &str = "query($before: Date!) { followUpsDue(before: $before) { id nextFollowUpDue goals { title } } }";
+    let horizon = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).to_string();
+    let due = app
+        .graphql_as(&anna, DUE, json!({ "before": horizon }))
+        .await;
+    let cases = due["data"]["followUpsDue"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{due}"));
+    assert!(cases.len() >= 2, "{due}");
+    let dues: Vec<&str> = cases
+        .iter()
+        .map(|c| c["nextFollowUpDue"].as_str().unwrap())
+        .collect();
+    let mut sorted = dues.clone();
+    sorted.sort();
+    assert_eq!(dues, sorted, "most urgent first");
+    assert!(
+        cases
+            .iter()
+            .any(|c| c["goals"] == json!([{ "title": "Homework four days a week" }]))
+    );
+    let none = app
+        .graphql_as(&anna, DUE, json!({ "before": "2000-01-01" }))
+        .await;
+    assert_eq!(none["data"]["followUpsDue"], json!([]));
+    assert_eq!(
+        first_error_code(
+            &app.graphql_as(&sara, DUE, json!({ "before": horizon }))
+                .await
+        ),
+        Some("FORBIDDEN")
+    );
     app.stop().await;
 }
