@@ -232,6 +232,72 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Signs of Safety: the three columns and the 0–10 scale, per view, dated.
+        manager
+            .create_table(
+                Table::create()
+                    .table(SafetyAssessment::Table)
+                    .col(pk_uuid(SafetyAssessment::Id))
+                    .col(uuid(SafetyAssessment::CaseId))
+                    .col(uuid(SafetyAssessment::TenantId))
+                    .col(date(SafetyAssessment::AssessedOn))
+                    .col(string_len(SafetyAssessment::Perspective, 32))
+                    .col(text(SafetyAssessment::Worries))
+                    .col(text(SafetyAssessment::WorkingWell))
+                    .col(text(SafetyAssessment::NeedsToHappen))
+                    .col(small_integer(SafetyAssessment::Scale))
+                    .col(uuid(SafetyAssessment::RecordedBy))
+                    .col(timestamp_with_time_zone(SafetyAssessment::CreatedAt))
+                    .foreign_key(&mut fk(
+                        SafetyAssessment::Table,
+                        SafetyAssessment::CaseId,
+                        Case::Table,
+                        Case::Id,
+                        Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_safety_assessment_case")
+                    .table(SafetyAssessment::Table)
+                    .col(SafetyAssessment::CaseId)
+                    .col(SafetyAssessment::AssessedOn)
+                    .to_owned(),
+            )
+            .await?;
+        // The family's strengths and resources, shown beside the goals.
+        manager
+            .create_table(
+                Table::create()
+                    .table(FamilyStrength::Table)
+                    .col(pk_uuid(FamilyStrength::Id))
+                    .col(uuid(FamilyStrength::CaseId))
+                    .col(text(FamilyStrength::Description))
+                    .col(uuid(FamilyStrength::RecordedBy))
+                    .col(timestamp_with_time_zone(FamilyStrength::CreatedAt))
+                    .foreign_key(&mut fk(
+                        FamilyStrength::Table,
+                        FamilyStrength::CaseId,
+                        Case::Table,
+                        Case::Id,
+                        Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_family_strength_case")
+                    .table(FamilyStrength::Table)
+                    .col(FamilyStrength::CaseId)
+                    .col(FamilyStrength::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -245,6 +311,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            FamilyStrength::Table.into_iden(),
+            SafetyAssessment::Table.into_iden(),
             FollowUpRating::Table.into_iden(),
             FollowUp::Table.into_iden(),
             GoalProgress::Table.into_iden(),
@@ -347,4 +415,30 @@ enum FollowUpRating {
     FollowUpId,
     GoalId,
     Rating,
+}
+
+#[derive(DeriveIden)]
+enum SafetyAssessment {
+    Table,
+    Id,
+    CaseId,
+    TenantId,
+    AssessedOn,
+    Perspective,
+    Worries,
+    WorkingWell,
+    NeedsToHappen,
+    Scale,
+    RecordedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum FamilyStrength {
+    Table,
+    Id,
+    CaseId,
+    Description,
+    RecordedBy,
+    CreatedAt,
 }

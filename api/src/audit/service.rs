@@ -58,6 +58,8 @@ pub enum AuditAction {
     GoalChanged,
     GoalProgressAdded,
     FollowUpRecorded,
+    SafetyAssessmentRecorded,
+    FamilyStrengthAdded,
 }
 
 impl AuditAction {
@@ -100,6 +102,8 @@ impl AuditAction {
             AuditAction::GoalChanged => "GOAL_CHANGED",
             AuditAction::GoalProgressAdded => "GOAL_PROGRESS_ADDED",
             AuditAction::FollowUpRecorded => "FOLLOW_UP_RECORDED",
+            AuditAction::SafetyAssessmentRecorded => "SAFETY_ASSESSMENT_RECORDED",
+            AuditAction::FamilyStrengthAdded => "FAMILY_STRENGTH_ADDED",
         }
     }
 }

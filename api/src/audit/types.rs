@@ -85,6 +85,10 @@ pub enum AuditAction {
     GoalProgressAdded,
     /// A follow-up review was recorded.
     FollowUpRecorded,
+    /// A Signs of Safety assessment was recorded.
+    SafetyAssessmentRecorded,
+    /// A strength or resource of the family was recorded.
+    FamilyStrengthAdded,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -150,6 +154,11 @@ impl AuditAction {
             (A::GoalChanged, AuditAction::GoalChanged),
             (A::GoalProgressAdded, AuditAction::GoalProgressAdded),
             (A::FollowUpRecorded, AuditAction::FollowUpRecorded),
+            (
+                A::SafetyAssessmentRecorded,
+                AuditAction::SafetyAssessmentRecorded,
+            ),
+            (A::FamilyStrengthAdded, AuditAction::FamilyStrengthAdded),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

@@ -478,6 +478,50 @@ impl Case {
         ))
     }
 
+    /// Case details: the Signs of Safety assessments, newest first.
+    async fn safety_assessments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<crate::goal::types::SafetyAssessment>>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        self.0.require(Category::CaseDetails)?;
+        let rows = entity::safety_assessment::Entity::find()
+            .filter(entity::safety_assessment::Column::CaseId.eq(self.0.model.id))
+            .order_by_desc(entity::safety_assessment::Column::AssessedOn)
+            .order_by_desc(entity::safety_assessment::Column::CreatedAt)
+            .limit(100)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Some(
+            rows.into_iter()
+                .map(crate::goal::types::SafetyAssessment)
+                .collect(),
+        ))
+    }
+
+    /// The family's strengths and resources, shown beside the goals (needs the
+    /// `GOALS` category), oldest first.
+    async fn strengths(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<crate::goal::types::FamilyStrength>>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        self.0.require(Category::Goals)?;
+        let rows = entity::family_strength::Entity::find()
+            .filter(entity::family_strength::Column::CaseId.eq(self.0.model.id))
+            .order_by_asc(entity::family_strength::Column::CreatedAt)
+            .limit(100)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Some(
+            rows.into_iter()
+                .map(crate::goal::types::FamilyStrength)
+                .collect(),
+        ))
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version

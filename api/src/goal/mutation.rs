@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
+use super::types::{FamilyStrength, SafetyAssessment, SafetyPerspective};
 use super::{
     service::{self, NewFollowUp, NewGoal, StepAssignee},
     types::{
@@ -218,6 +219,52 @@ async fn goal_payload(
             user_errors: vec![problem],
         },
     })
+}
+
+/// A Signs of Safety assessment.
+#[derive(Debug, InputObject)]
+pub struct RecordSafetyAssessmentInput {
+    /// The case.
+    pub case_id: ID,
+    /// When it was assessed (not in the future).
+    pub assessed_on: Date,
+    /// Whose view it is.
+    pub perspective: SafetyPerspective,
+    /// What we are worried about.
+    pub worries: Vec<String>,
+    /// What is working well.
+    pub working_well: Vec<String>,
+    /// What needs to happen.
+    pub needs_to_happen: Vec<String>,
+    /// 0 (not safe at all) to 10 (safe enough to close the case).
+    pub scale: i32,
+}
+
+/// The result of `recordSafetyAssessment`.
+#[derive(SimpleObject)]
+pub struct SafetyAssessmentPayload {
+    /// The assessment; null when there are user errors.
+    pub assessment: Option<SafetyAssessment>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
+}
+
+/// A strength or resource of the family.
+#[derive(Debug, InputObject)]
+pub struct AddFamilyStrengthInput {
+    /// The case.
+    pub case_id: ID,
+    /// The strength or resource.
+    pub description: String,
+}
+
+/// The result of `addFamilyStrength`.
+#[derive(SimpleObject)]
+pub struct FamilyStrengthPayload {
+    /// The strength; null when there are user errors.
+    pub strength: Option<FamilyStrength>,
+    /// Problems the user can fix; nothing changed when there are any.
+    pub user_errors: Vec<UserError>,
 }
 
 /// Goal queries.
@@ -499,6 +546,70 @@ impl GoalMutation {
             },
             Err(problem) => GoalProgressPayload {
                 progress: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// Records a Signs of Safety assessment (staff on the case); earlier ones
+    /// are kept.
+    async fn record_safety_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment.")] input: RecordSafetyAssessmentInput,
+    ) -> Result<SafetyAssessmentPayload> {
+        let principal = ctx.viewer().principal()?;
+        let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let outcome = service::record_assessment(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            case_id,
+            service::NewAssessment {
+                assessed_on: input.assessed_on.into(),
+                perspective: input.perspective.into(),
+                worries: input.worries,
+                working_well: input.working_well,
+                needs_to_happen: input.needs_to_happen,
+                scale: input.scale,
+            },
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => SafetyAssessmentPayload {
+                assessment: Some(SafetyAssessment(row)),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => SafetyAssessmentPayload {
+                assessment: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// Records a strength or resource of the family (staff on the case or the family).
+    async fn add_family_strength(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The strength.")] input: AddFamilyStrengthInput,
+    ) -> Result<FamilyStrengthPayload> {
+        let principal = ctx.viewer().principal()?;
+        let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let outcome = service::add_strength(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            case_id,
+            &input.description,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => FamilyStrengthPayload {
+                strength: Some(FamilyStrength(row)),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => FamilyStrengthPayload {
+                strength: None,
                 user_errors: vec![problem],
             },
         })

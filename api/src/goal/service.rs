@@ -836,6 +836,143 @@ pub async fn update_goal(
     Ok(Ok(updated))
 }
 
+/// A Signs of Safety assessment to record.
+pub struct NewAssessment {
+    pub assessed_on: NaiveDate,
+    pub perspective: entity::safety_assessment::Perspective,
+    pub worries: Vec<String>,
+    pub working_well: Vec<String>,
+    pub needs_to_happen: Vec<String>,
+    pub scale: i32,
+}
+
+fn lines(items: Vec<String>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.replace('\n', " ").trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Records a Signs of Safety assessment (staff on the case): the three columns,
+/// the 0–10 scaling question, whose view it is and when. Earlier ones are kept.
+pub async fn record_assessment(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    case_id: Uuid,
+    new: NewAssessment,
+) -> AppResult<Result<entity::safety_assessment::Model, UserError>> {
+    let view = case(db, principal, meta, &ReadAudit::default(), case_id).await?;
+    if !manages_goals(view.access.relation) {
+        return Err(AppError::Forbidden);
+    }
+    if !(0..=10).contains(&new.scale) {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "scale",
+            "The scale goes from 0 to 10.",
+        )));
+    }
+    if new.assessed_on > view.today() {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "assessedOn",
+            "The assessment date is in the future.",
+        )));
+    }
+    let total: usize = [&new.worries, &new.working_well, &new.needs_to_happen]
+        .iter()
+        .flat_map(|column| column.iter())
+        .map(|item| item.chars().count())
+        .sum();
+    if total > MAX_TEXT_CHARS * 3 {
+        return Ok(Err(UserError::general(
+            UserErrorCode::TooLong,
+            "The assessment is too long.",
+        )));
+    }
+    let txn = db.begin().await?;
+    let row = entity::safety_assessment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        tenant_id: Set(principal.tenant_id),
+        assessed_on: Set(new.assessed_on),
+        perspective: Set(new.perspective),
+        worries: Set(lines(new.worries)),
+        working_well: Set(lines(new.working_well)),
+        needs_to_happen: Set(lines(new.needs_to_happen)),
+        scale: Set(new.scale as i16),
+        recorded_by: Set(principal.user_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        AuditEntry::new(
+            AuditAction::SafetyAssessmentRecorded,
+            Some(principal.tenant_id),
+        )
+        .actor(principal.user_id)
+        .subject("Case", case_id)
+        .case(case_id)
+        .request(&meta.request_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Records a strength or resource of the family (staff on the case, or the
+/// family itself).
+pub async fn add_strength(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    case_id: Uuid,
+    description: &str,
+) -> AppResult<Result<entity::family_strength::Model, UserError>> {
+    let view = case(db, principal, meta, &ReadAudit::default(), case_id).await?;
+    let family = matches!(
+        view.access.relation,
+        CaseRelation::Guardian | CaseRelation::YoungPerson
+    );
+    if !(manages_goals(view.access.relation) || family) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(problem) = text_error(
+        "description",
+        description,
+        MAX_TEXT_CHARS,
+        "Describe the strength or resource.",
+    ) {
+        return Ok(Err(problem));
+    }
+    let txn = db.begin().await?;
+    let row = entity::family_strength::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        description: Set(description.trim().to_owned()),
+        recorded_by: Set(principal.user_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        AuditEntry::new(AuditAction::FamilyStrengthAdded, Some(principal.tenant_id))
+            .actor(principal.user_id)
+            .subject("Case", case_id)
+            .case(case_id)
+            .request(&meta.request_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(row))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

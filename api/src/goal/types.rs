@@ -483,3 +483,85 @@ pub struct FollowUpGoalRating {
     /// 1 = not at all … 5 = fully achieved.
     pub rating: i32,
 }
+
+/// Whose view a Signs of Safety assessment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::safety_assessment::Perspective")]
+pub enum SafetyPerspective {
+    /// The family's.
+    Family,
+    /// The young person's.
+    YoungPerson,
+    /// The caseworker's.
+    Caseworker,
+    /// The network's.
+    Network,
+    /// Another agency's.
+    Agency,
+}
+
+/// A Signs of Safety assessment.
+pub struct SafetyAssessment(pub entity::safety_assessment::Model);
+
+/// A Signs of Safety assessment: what we are worried about, what is working
+/// well, what needs to happen, and the 0–10 scaling question, with whose view
+/// it is and when.
+#[Object]
+impl SafetyAssessment {
+    /// When it was assessed.
+    async fn assessed_on(&self) -> Date {
+        self.0.assessed_on.into()
+    }
+
+    /// Whose view it is.
+    async fn perspective(&self) -> SafetyPerspective {
+        self.0.perspective.into()
+    }
+
+    /// What we are worried about.
+    async fn worries(&self) -> Vec<&str> {
+        self.0.worries.lines().collect()
+    }
+
+    /// What is working well.
+    async fn working_well(&self) -> Vec<&str> {
+        self.0.working_well.lines().collect()
+    }
+
+    /// What needs to happen.
+    async fn needs_to_happen(&self) -> Vec<&str> {
+        self.0.needs_to_happen.lines().collect()
+    }
+
+    /// 0 (not safe at all) to 10 (safe enough to close the case).
+    async fn scale(&self) -> i32 {
+        i32::from(self.0.scale)
+    }
+
+    /// Who recorded it.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.recorded_by).await
+    }
+}
+
+/// A strength or resource of the family.
+pub struct FamilyStrength(pub entity::family_strength::Model);
+
+/// A strength or resource of the family, built on in the goals.
+#[Object]
+impl FamilyStrength {
+    /// The strength or resource.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Who recorded it.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.0.recorded_by).await
+    }
+
+    /// When.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

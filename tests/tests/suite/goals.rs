@@ -11,6 +11,7 @@ on_both_backends!(
     a_follow_up_review_rates_every_active_goal_and_moves_the_next_follow_up,
     my_goals_costs_the_same_number_of_statements_for_few_or_many_goals,
     goal_changes_are_kept_and_staff_see_which_follow_ups_are_due,
+    signs_of_safety_assessments_and_strengths_are_recorded_and_kept,
 );
 
 fn nilsson_case() -> String {
@@ -509,5 +510,74 @@ async fn goal_changes_are_kept_and_staff_see_which_follow_ups_are_due(backend: B
         ),
         Some("FORBIDDEN")
     );
+    app.stop().await;
+}
+
+async fn signs_of_safety_assessments_and_strengths_are_recorded_and_kept(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let teacher = app.login("teacher@exempelby.example").await;
+    const ASSESS: &str = "mutation($input: RecordSafetyAssessmentInput!) { recordSafetyAssessment(input: $input) {
+        assessment { scale worries workingWell needsToHappen perspective assessedOn } userErrors { code field } } }";
+    let today = chrono::Utc::now()
+        .date_naive()
+        .pred_opt()
+        .unwrap()
+        .to_string();
+    let assessment = |scale: i32| {
+        json!({ "input": { "caseId": nilsson_case(), "assessedOn": today, "perspective": "FAMILY",
+        "worries": ["Elias stays at home", ""], "workingWell": ["Grandmother helps"], "needsToHappen": ["A plan with the school"], "scale": scale } })
+    };
+
+    let too_high = app.graphql_as(&anna, ASSESS, assessment(11)).await;
+    assert_eq!(
+        too_high["data"]["recordSafetyAssessment"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "scale"] }])
+    );
+    let by_guardian = app.graphql_as(&sara, ASSESS, assessment(5)).await;
+    assert_eq!(first_error_code(&by_guardian), Some("FORBIDDEN"));
+    let first = app.graphql_as(&anna, ASSESS, assessment(4)).await;
+    assert_eq!(
+        first["data"]["recordSafetyAssessment"]["assessment"],
+        json!({ "scale": 4, "worries": ["Elias stays at home"], "workingWell": ["Grandmother helps"], "needsToHappen": ["A plan with the school"], "perspective": "FAMILY", "assessedOn": today }),
+        "{first}"
+    );
+    app.graphql_as(&anna, ASSESS, assessment(6)).await;
+
+    let strength = app
+        .graphql_as(&sara, "mutation($input: AddFamilyStrengthInput!) { addFamilyStrength(input: $input) { strength { description recordedBy { displayName } } userErrors { code } } }",
+            json!({ "input": { "caseId": nilsson_case(), "description": "Grandmother helps every week" } }))
+        .await;
+    assert_eq!(
+        strength["data"]["addFamilyStrength"]["strength"]["recordedBy"]["displayName"],
+        "Sara Nilsson",
+        "{strength}"
+    );
+
+    let family = app
+        .graphql_as(&sara, "query($id: ID!) { case(id: $id) { safetyAssessments { scale } strengths { description } } }", json!({ "id": nilsson_case() }))
+        .await;
+    assert_eq!(
+        family["data"]["case"]["safetyAssessments"],
+        json!([{ "scale": 6 }, { "scale": 4 }]),
+        "history kept, newest first"
+    );
+    assert_eq!(
+        family["data"]["case"]["strengths"],
+        json!([{ "description": "Grandmother helps every week" }])
+    );
+    let professional = app
+        .graphql_as(&teacher, "query($id: ID!) { case(id: $id) { strengths { description } safetyAssessments { scale } } }", json!({ "id": nilsson_case() }))
+        .await;
+    assert_eq!(
+        professional["data"]["case"]["strengths"],
+        json!([{ "description": "Grandmother helps every week" }])
+    );
+    assert_eq!(
+        professional["data"]["case"]["safetyAssessments"],
+        Value::Null
+    );
+    assert_eq!(first_error_code(&professional), Some("FORBIDDEN"));
     app.stop().await;
 }
