@@ -300,6 +300,8 @@ const CASE_BASE: u128 = 0x0193_0000_0000_7000_8000_0002_0000_0000;
 const MEMBER_BASE: u128 = 0x0193_0000_0000_7000_8000_0003_0000_0000;
 const CONSENT_BASE: u128 = 0x0193_0000_0000_7000_8000_0004_0000_0000;
 const PLAN_BASE: u128 = 0x0193_0000_0000_7000_8000_0005_0000_0000;
+const GOAL_BASE: u128 = 0x0193_0000_0000_7000_8000_0006_0000_0000;
+const REVIEW_BASE: u128 = 0x0193_0000_0000_7000_8000_0007_0000_0000;
 /// How many families the demo municipality has.
 pub const DEMO_FAMILIES: usize = 40;
 
@@ -582,6 +584,12 @@ async fn seed_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
         };
         model.next_follow_up_due = crate::case::service::due_date(&model, zone);
         care_case::ActiveModel::from(model).insert(&txn).await?;
+        let focus_member_ids = focus.clone();
+        let guardian_user = match n {
+            0 => Some(sara),
+            1 => Some(ali),
+            _ => None,
+        };
         for member_id in focus {
             case_focus_child::ActiveModel {
                 case_id: Set(case_id),
@@ -608,6 +616,21 @@ async fn seed_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
                 user_id: Set(karin),
             }
             .insert(&txn)
+            .await?;
+        }
+        if status == CaseStatus::Open {
+            seed_goals(
+                &txn,
+                case_id,
+                n,
+                primary,
+                focus_member_ids.first().copied(),
+                guardian_user,
+                last_follow_up_at,
+                opened_on,
+                zone,
+                now,
+            )
             .await?;
         }
         // A few coordinated plans (SIP), one with its meeting overdue.
@@ -676,4 +699,162 @@ async fn seed_cases(db: &DatabaseConnection) -> anyhow::Result<usize> {
     }
     txn.commit().await?;
     Ok(DEMO_FAMILIES)
+}
+
+/// Two goals per open demo case (one for the family, one shared with the care
+/// team), with steps, progress from the family and the caseworker, and, where
+/// the case has had follow-ups, two reviews with ratings.
+#[allow(clippy::too_many_arguments)]
+async fn seed_goals(
+    txn: &sea_orm::DatabaseTransaction,
+    case_id: Uuid,
+    n: usize,
+    caseworker: Uuid,
+    child: Option<Uuid>,
+    guardian: Option<Uuid>,
+    last_follow_up_at: Option<chrono::DateTime<Utc>>,
+    opened_on: chrono::NaiveDate,
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use chrono::Duration;
+    use entity::{
+        follow_up, follow_up_rating, goal,
+        goal::{GoalOwner, GoalStatus, GoalVisibility, Horizon},
+        goal_change, goal_progress, goal_step,
+    };
+    let goals = [
+        (
+            "Go to school every day",
+            "Up at seven, at school by eight, every day of the week.",
+            GoalVisibility::Family,
+            Horizon::ShortTerm,
+            GoalOwner::Shared,
+        ),
+        (
+            "Calm evenings at home",
+            "Fewer conflicts at bedtime; we agree on a routine and keep it.",
+            GoalVisibility::CareTeam,
+            Horizon::LongTerm,
+            GoalOwner::Family,
+        ),
+    ];
+    let mut goal_ids = Vec::new();
+    for (index, (title, description, visibility, horizon, owner)) in goals.into_iter().enumerate() {
+        let goal_id = Uuid::from_u128(GOAL_BASE + (n * 10 + index) as u128);
+        goal::ActiveModel {
+            id: Set(goal_id),
+            case_id: Set(case_id),
+            tenant_id: Set(DEMO_TENANT_ID),
+            title: Set(title.to_owned()),
+            description: Set(description.to_owned()),
+            horizon: Set(horizon),
+            child_member_id: Set(child),
+            owner: Set(owner),
+            owner_organisation_id: Set(None),
+            target_date: Set(Some(
+                crate::case::cadence::local_date(now, zone) + Duration::days(90),
+            )),
+            status: Set(GoalStatus::Active),
+            visibility: Set(visibility),
+            proposed_by: Set(caseworker),
+            version: Set(1),
+            created_at: Set(now - Duration::days(60) + Duration::seconds(index as i64)),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        goal_change::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            goal_id: Set(goal_id),
+            changed_by: Set(caseworker),
+            changed_at: Set(now - Duration::days(60)),
+            field: Set("CREATED".to_owned()),
+            old_value: Set(None),
+            new_value: Set(Some(title.to_owned())),
+            reason: Set(None),
+        }
+        .insert(txn)
+        .await?;
+        for (step, description) in [
+            "Agree on the routine together",
+            "Check in with the caseworker on Fridays",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            goal_step::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                goal_id: Set(goal_id),
+                description: Set(description.to_owned()),
+                assignee_member_id: Set(None),
+                assignee_user_id: Set(Some(caseworker)),
+                assignee_organisation_id: Set(None),
+                due_on: Set(Some(
+                    crate::case::cadence::local_date(now, zone)
+                        + Duration::days(7 * (step as i64 + 1)),
+                )),
+                done_at: Set((step == 0).then_some(now - Duration::days(10))),
+                done_by: Set((step == 0).then_some(caseworker)),
+                created_at: Set(now - Duration::days(59) + Duration::seconds(step as i64)),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for (author, note, rating) in [
+            (Some(caseworker), "Better than last month", 3),
+            (guardian, "We are getting there", 4),
+        ] {
+            if let Some(author) = author {
+                goal_progress::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    goal_id: Set(goal_id),
+                    author_id: Set(author),
+                    note: Set(note.to_owned()),
+                    rating: Set(Some(rating)),
+                    created_at: Set(now - Duration::days(5) + Duration::seconds(rating as i64)),
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+        goal_ids.push(goal_id);
+    }
+    // Two reviews where the case has been followed up: the last one and one a
+    // cadence earlier (never before the case was opened).
+    if let Some(last) = last_follow_up_at {
+        let last_day = crate::case::cadence::local_date(last, zone);
+        for (review, held_on) in [last_day - Duration::days(42), last_day]
+            .into_iter()
+            .enumerate()
+        {
+            if held_on < opened_on {
+                continue;
+            }
+            let id = Uuid::from_u128(REVIEW_BASE + (n * 10 + review) as u128);
+            follow_up::ActiveModel {
+                id: Set(id),
+                case_id: Set(case_id),
+                tenant_id: Set(DEMO_TENANT_ID),
+                held_on: Set(held_on),
+                participants: Set("The family\nThe caseworker".to_owned()),
+                notes: Set(Some("Talked through every goal.".to_owned())),
+                decisions: Set(None),
+                recorded_by: Set(caseworker),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+            for (index, goal_id) in goal_ids.iter().enumerate() {
+                follow_up_rating::ActiveModel {
+                    follow_up_id: Set(id),
+                    goal_id: Set(*goal_id),
+                    rating: Set((2 + review + index).min(5) as i16),
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
