@@ -512,7 +512,28 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
             "{}",
             row("the young person's private goal")
         );
-        let probes: [(&str, &str, Value, &str, bool); 14] = [
+        let probes: [(&str, &str, Value, &str, bool); 17] = [
+            (
+                "updateGoal",
+                "mutation($input: UpdateGoalInput!) { updateGoal(input: $input) { userErrors { code } } }",
+                json!({ "goalId": care_team_goal, "version": -1, "title": "x" }),
+                "STALE_VERSION",
+                manages_goals,
+            ),
+            (
+                "recordSafetyAssessment",
+                "mutation($input: RecordSafetyAssessmentInput!) { recordSafetyAssessment(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "assessedOn": "2026-01-01", "perspective": "FAMILY", "worries": [], "workingWell": [], "needsToHappen": [], "scale": 11 }),
+                "INVALID_VALUE",
+                manages_goals,
+            ),
+            (
+                "addFamilyStrength",
+                "mutation($input: AddFamilyStrengthInput!) { addFamilyStrength(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "description": "" }),
+                "REQUIRED",
+                manages_goals || family_asks,
+            ),
             (
                 "createGoal",
                 CREATE_GOAL,
