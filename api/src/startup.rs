@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    Endpoint, EndpointExt, Response, Server,
+    EndpointExt, Response, Server,
     endpoint::BoxEndpoint,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
 };
@@ -166,7 +166,3 @@ async fn os_shutdown_signal() {
         () = terminate => {}
     }
 }
-
-/// Keeps `Endpoint` in scope for `boxed()`.
-#[allow(dead_code)]
-fn _assert_endpoint<E: Endpoint>(_: E) {}
