@@ -15,6 +15,7 @@ pub mod family;
 pub mod goal;
 pub mod graphql;
 pub mod identity;
+pub mod messaging;
 pub mod plan;
 pub mod server;
 pub mod startup;

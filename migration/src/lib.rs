@@ -8,6 +8,7 @@ mod m20261122_000002_create_auth_throttle_and_invitations;
 mod m20261122_000003_create_audit_trail;
 mod m20261122_000004_create_families_teams_cases_consents;
 mod m20261122_000005_create_goals_steps_progress_follow_ups;
+mod m20261122_000006_create_conversations_and_messages;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_audit_trail::Migration),
             Box::new(m20261122_000004_create_families_teams_cases_consents::Migration),
             Box::new(m20261122_000005_create_goals_steps_progress_follow_ups::Migration),
+            Box::new(m20261122_000006_create_conversations_and_messages::Migration),
         ]
     }
 }

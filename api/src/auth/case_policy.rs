@@ -194,6 +194,38 @@ pub fn can_see_goal(access: &CaseAccess, visibility: entity::goal::GoalVisibilit
     }
 }
 
+/// Whether a viewer with `access` to a case may read and write in a
+/// conversation of `kind`; `participant` says whether the conversation lists
+/// the viewer (family members take part only where listed).
+pub fn can_use_conversation(
+    access: &CaseAccess,
+    kind: entity::conversation::ConversationKind,
+    participant: bool,
+) -> bool {
+    use entity::conversation::ConversationKind;
+    if !access.categories.contains(Category::Messages) {
+        return false;
+    }
+    let staff = manages_goals(access.relation);
+    match kind {
+        ConversationKind::Family => {
+            staff
+                || (participant
+                    && matches!(
+                        access.relation,
+                        CaseRelation::Guardian | CaseRelation::YoungPerson
+                    ))
+        }
+        ConversationKind::YoungPerson => {
+            access.relation.works_the_case()
+                || (participant && access.relation == CaseRelation::YoungPerson)
+        }
+        ConversationKind::CareTeam => {
+            staff || access.relation == CaseRelation::ConsentedProfessional
+        }
+    }
+}
+
 /// Whether the viewer is staff on the case who may manage its goals.
 pub fn manages_goals(relation: CaseRelation) -> bool {
     relation.works_the_case() || relation == CaseRelation::FamilyTherapist

@@ -522,6 +522,26 @@ impl Case {
         ))
     }
 
+    /// The conversations of the case the viewer takes part in (the `MESSAGES`
+    /// category, and the conversation's kind and participants).
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::messaging::types::Conversation>> {
+        let principal = ctx.viewer().principal()?;
+        let rows =
+            crate::messaging::service::conversations_of_case(&ctx.state().db, principal, &self.0)
+                .await?;
+        let view = std::sync::Arc::new(self.0.clone());
+        Ok(rows
+            .into_iter()
+            .map(|model| crate::messaging::types::Conversation {
+                model,
+                case: view.clone(),
+            })
+            .collect())
+    }
+
     /// The version of the case, to send back with `updateCase`.
     async fn version(&self) -> i32 {
         self.0.model.version

@@ -19,6 +19,7 @@ use crate::{
     case::{CaseMutation, CaseQuery},
     goal::{GoalMutation, GoalQuery},
     identity::{IdentityMutation, IdentityQuery},
+    messaging::{MessagingMutation, MessagingQuery},
     plan::PlanMutation,
 };
 
@@ -53,12 +54,25 @@ pub struct RequestMeta {
 /// The query root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(NodeQuery, IdentityQuery, AuditQuery, CaseQuery, GoalQuery);
+pub struct QueryRoot(
+    NodeQuery,
+    IdentityQuery,
+    AuditQuery,
+    CaseQuery,
+    GoalQuery,
+    MessagingQuery,
+);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(IdentityMutation, CaseMutation, PlanMutation, GoalMutation);
+pub struct MutationRoot(
+    IdentityMutation,
+    CaseMutation,
+    PlanMutation,
+    GoalMutation,
+    MessagingMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -41,6 +41,8 @@ pub enum NodeKind {
     CoordinatedPlan,
     Goal,
     GoalStep,
+    Conversation,
+    Message,
 }
 
 impl NodeKind {
@@ -61,6 +63,8 @@ impl NodeKind {
             NodeKind::CoordinatedPlan => "CoordinatedPlan",
             NodeKind::Goal => "Goal",
             NodeKind::GoalStep => "GoalStep",
+            NodeKind::Conversation => "Conversation",
+            NodeKind::Message => "Message",
         }
     }
 
@@ -82,6 +86,8 @@ impl NodeKind {
             "CoordinatedPlan" => NodeKind::CoordinatedPlan,
             "Goal" => NodeKind::Goal,
             "GoalStep" => NodeKind::GoalStep,
+            "Conversation" => NodeKind::Conversation,
+            "Message" => NodeKind::Message,
             _ => return None,
         })
     }
@@ -146,6 +152,8 @@ pub enum Node {
     CoordinatedPlan(crate::plan::types::CoordinatedPlan),
     Goal(crate::goal::types::Goal),
     GoalStep(crate::goal::types::GoalStep),
+    Conversation(crate::messaging::types::Conversation),
+    Message(crate::messaging::types::Message),
 }
 
 /// `node` and `nodes`.
@@ -328,6 +336,40 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
             .await
             .map_err(|_| AppError::NotFound("goal step"))?;
             Node::GoalStep(crate::goal::types::GoalStep(step))
+        }
+        NodeKind::Conversation => {
+            let view = crate::messaging::service::conversation(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                global.uuid,
+            )
+            .await?;
+            Node::Conversation(crate::messaging::types::Conversation {
+                model: view.model,
+                case: std::sync::Arc::new(view.case),
+            })
+        }
+        NodeKind::Message => {
+            let row = entity::message::Entity::find_by_id(global.uuid)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("message"))?;
+            let view = crate::messaging::service::conversation(
+                db,
+                principal,
+                &ctx.request_meta(),
+                &read_audit(ctx),
+                row.conversation_id,
+            )
+            .await
+            .map_err(|_| AppError::NotFound("message"))?;
+            Node::Message(crate::messaging::types::Message {
+                model: row,
+                sees_record: view.case.access.relation.works_the_case(),
+                viewer_id: principal.user_id,
+            })
         }
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(

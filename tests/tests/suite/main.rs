@@ -11,6 +11,7 @@ mod goals;
 mod identity;
 mod invitations;
 mod lifecycle;
+mod messaging;
 mod oidc;
 mod plans;
 mod schema;
