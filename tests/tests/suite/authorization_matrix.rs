@@ -440,6 +440,12 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
         )
         .await["data"]["createGoal"]["goal"]["id"]
         .clone();
+    // A family conversation (staff and the guardians take part).
+    let family_conversation = app
+        .graphql_as(&anna, "mutation($input: StartConversationInput!) { startConversation(input: $input) { conversation { id } } }",
+            json!({ "input": { "caseId": case, "kind": "FAMILY" } }))
+        .await["data"]["startConversation"]["conversation"]["id"]
+        .clone();
     let refused = |body: &Value| {
         matches!(
             body["errors"][0]["extensions"]["code"].as_str(),
@@ -512,7 +518,22 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
             "{}",
             row("the young person's private goal")
         );
-        let probes: [(&str, &str, Value, &str, bool); 17] = [
+        let in_family_conversation = manages_goals || *email == "guardian@exempelby.example";
+        let probes: [(&str, &str, Value, &str, bool); 19] = [
+            (
+                "startConversation",
+                "mutation($input: StartConversationInput!) { startConversation(input: $input) { userErrors { code } } }",
+                json!({ "caseId": case, "kind": "CARE_TEAM", "title": "t".repeat(201) }),
+                "TOO_LONG",
+                manages_goals,
+            ),
+            (
+                "sendMessage",
+                "mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }",
+                json!({ "conversationId": family_conversation, "clientMessageId": format!("matrix-{email}"), "body": " " }),
+                "REQUIRED",
+                in_family_conversation,
+            ),
             (
                 "updateGoal",
                 "mutation($input: UpdateGoalInput!) { updateGoal(input: $input) { userErrors { code } } }",
