@@ -63,6 +63,7 @@ impl Application {
             db: db.clone(),
             keys,
             oidc,
+            hub: Arc::default(),
         };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)

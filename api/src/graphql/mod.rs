@@ -10,7 +10,7 @@ pub mod viewer_extension;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
+use async_graphql::{Context, MergedObject, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
     case::{CaseMutation, CaseQuery},
     goal::{GoalMutation, GoalQuery},
     identity::{IdentityMutation, IdentityQuery},
-    messaging::{MessagingMutation, MessagingQuery},
+    messaging::{MessagingMutation, MessagingQuery, MessagingSubscription},
     plan::PlanMutation,
 };
 
@@ -38,6 +38,8 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// The external identity provider, when configured.
     pub oidc: Option<Arc<crate::auth::oidc::OidcVerifier>>,
+    /// Live delivery of new messages within this process.
+    pub hub: Arc<crate::messaging::hub::MessageHub>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -75,14 +77,14 @@ pub struct MutationRoot(
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, MessagingSubscription>;
 
 /// Builds the schema; without state it can only be printed (`export-schema`).
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        MessagingSubscription,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

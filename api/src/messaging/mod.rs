@@ -1,7 +1,10 @@
 //! Informal contact: conversations on a case and their messages.
 
+pub mod hub;
 pub mod mutation;
 pub mod service;
+pub mod subscription;
 pub mod types;
 
 pub use mutation::{MessagingMutation, MessagingQuery};
+pub use subscription::MessagingSubscription;

@@ -242,6 +242,7 @@ impl MessagingMutation {
             .transpose()?;
         let outcome = service::send_message(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,

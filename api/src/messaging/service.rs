@@ -199,8 +199,10 @@ pub async fn start_conversation(
 
 /// Sends a message. The same client message id again returns the original
 /// message and creates nothing; the same id with another body is `CONFLICT`.
+#[allow(clippy::too_many_arguments)]
 pub async fn send_message(
     db: &DatabaseConnection,
+    hub: &super::hub::MessageHub,
     principal: &Principal,
     meta: &RequestMeta,
     conversation_id: Uuid,
@@ -278,6 +280,13 @@ pub async fn send_message(
     match inserted {
         Ok(row) => {
             txn.commit().await?;
+            hub.publish(
+                row.conversation_id,
+                super::hub::MessageEvent {
+                    message_id: row.id,
+                    seq: row.seq,
+                },
+            );
             Ok(Ok(row))
         }
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {

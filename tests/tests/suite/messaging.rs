@@ -9,6 +9,8 @@ on_both_backends!(
     messages_come_in_order_and_a_phone_catches_up_from_its_cursor,
     conversations_are_visible_by_kind_participants_and_consent,
     a_withdrawn_message_stays_in_the_record_and_edits_keep_the_text_fresh,
+    a_subscriber_gets_the_backlog_then_live_messages_without_gap_or_duplicate,
+    live_delivery_stops_when_the_consent_is_withdrawn,
 );
 
 fn nilsson_case() -> String {
@@ -327,5 +329,119 @@ async fn a_withdrawn_message_stays_in_the_record_and_edits_keep_the_text_fresh(b
         "{edited}"
     );
     assert!(edited["data"]["editMessage"]["message"]["editedAt"].is_string());
+    app.stop().await;
+}
+
+async fn subscribe(
+    app: &TestApp,
+    token: &str,
+    conversation: &Value,
+    after: Option<&Value>,
+) -> integration_tests::WsClient {
+    let mut ws = app.websocket("graphql-transport-ws").await;
+    ws.send(json!({ "type": "connection_init", "payload": { "accessToken": token } }))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.send(json!({ "id": "live", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!, $after: String) { messageAdded(conversationId: $id, after: $after) { sequence body } }",
+        "variables": { "id": conversation, "after": after },
+    } }))
+    .await;
+    ws
+}
+
+async fn next_body(ws: &mut integration_tests::WsClient) -> Value {
+    let message = ws.next().await.expect("a message");
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["messageAdded"].clone()
+}
+
+async fn a_subscriber_gets_the_backlog_then_live_messages_without_gap_or_duplicate(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let conversation = start(&app, &anna, "FAMILY").await;
+    send(&app, &anna, &conversation, "s1", "One").await;
+    send(&app, &anna, &conversation, "s2", "Two").await;
+    let page = app
+        .graphql_as(&sara, MESSAGES, json!({ "id": conversation, "first": 1 }))
+        .await;
+    let cursor = page["data"]["messages"]["edges"][0]["cursor"].clone();
+
+    // The phone has message 1; it subscribes from there.
+    let mut ws = subscribe(&app, &sara, &conversation, Some(&cursor)).await;
+    assert_eq!(
+        next_body(&mut ws).await,
+        json!({ "sequence": 2, "body": "Two" })
+    );
+    send(&app, &anna, &conversation, "s3", "Three").await;
+    assert_eq!(
+        next_body(&mut ws).await,
+        json!({ "sequence": 3, "body": "Three" })
+    );
+    // A retried send is not delivered twice.
+    send(&app, &anna, &conversation, "s3", "Three").await;
+    send(&app, &sara, &conversation, "s4", "Four").await;
+    assert_eq!(
+        next_body(&mut ws).await,
+        json!({ "sequence": 4, "body": "Four" })
+    );
+    app.stop().await;
+}
+
+async fn live_delivery_stops_when_the_consent_is_withdrawn(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let bup = app.login("bup@exempelby.example").await;
+    let conversation = start(&app, &anna, "CARE_TEAM").await;
+    // Subscribing with the conversation's latest cursor: a message sent while
+    // the subscription starts is delivered from the backlog.
+    let latest = app
+        .graphql_as(
+            &bup,
+            "query($id: ID!) { node(id: $id) { ... on Conversation { latestCursor } } }",
+            json!({ "id": conversation }),
+        )
+        .await["data"]["node"]["latestCursor"]
+        .clone();
+    let mut ws = subscribe(&app, &bup, &conversation, Some(&latest)).await;
+    send(&app, &anna, &conversation, "c1", "Before").await;
+    assert_eq!(next_body(&mut ws).await["body"], "Before");
+
+    let consents = app
+        .graphql_as(
+            &sara,
+            "query($id: ID!) { case(id: $id) { consents { id organisation { name } } } }",
+            json!({ "id": nilsson_case() }),
+        )
+        .await;
+    let bup_consent = consents["data"]["case"]["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["organisation"]["name"] == "BUP Exempelby")
+        .unwrap()["id"]
+        .clone();
+    app.graphql_as(&sara, "mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { consent { active } } }", json!({ "input": { "consentId": bup_consent } }))
+        .await;
+    send(&app, &anna, &conversation, "c2", "After the withdrawal").await;
+
+    let end = ws.next().await.expect("the stream ends");
+    assert_eq!(
+        end,
+        json!({ "id": "live", "type": "complete" }),
+        "nothing more is delivered"
+    );
+    // And a guardian cannot subscribe to a conversation she is not in.
+    let private = start(&app, &anna, "YOUNG_PERSON").await;
+    let mut refused = subscribe(&app, &sara, &private, None).await;
+    let answer = refused.next().await.unwrap();
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{answer}"
+    );
     app.stop().await;
 }
