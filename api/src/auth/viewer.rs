@@ -90,6 +90,22 @@ pub async fn resolve_viewer(
     }))
 }
 
+/// Whether the principal's session is still live (not revoked or expired, the
+/// account not deactivated): long-lived streams check it before every delivery.
+pub async fn session_is_live(db: &DatabaseConnection, principal: &Principal) -> AppResult<bool> {
+    let found = session::Entity::find_by_id(principal.session_id)
+        .find_also_related(user_account::Entity)
+        .one(db)
+        .await?;
+    Ok(matches!(
+        found,
+        Some((session, Some(user)))
+            if session.revoked_at.is_none()
+                && session.expires_at > Utc::now()
+                && user.disabled_at.is_none()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,9 +37,10 @@ struct Delivery {
 }
 
 impl Delivery {
-    /// The next message to deliver, or `None` when the stream ends: access to
-    /// the conversation is re-checked before every live message, so a withdrawn
-    /// consent or a closed case stops the flow at once.
+    /// The next message to deliver, or `None` when the stream ends: the session
+    /// and the access to the conversation are re-checked before every live
+    /// message, so a sign-out, a withdrawn consent or a closed case stops the
+    /// flow at once.
     async fn next(mut self) -> Option<(Message, Self)> {
         loop {
             if let Some(model) = self.backlog.pop_front() {
@@ -55,6 +56,13 @@ impl Delivery {
                 Ok(event) if event.seq <= self.last_seq => continue,
                 Ok(_) | Err(RecvError::Lagged(_)) => {
                     let db = &self.state.db;
+                    // Signed out or deactivated meanwhile: the stream ends.
+                    if !crate::auth::viewer::session_is_live(db, &self.principal)
+                        .await
+                        .ok()?
+                    {
+                        return None;
+                    }
                     let view = service::conversation(
                         db,
                         &self.principal,

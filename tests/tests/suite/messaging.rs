@@ -435,6 +435,35 @@ async fn live_delivery_stops_when_the_consent_is_withdrawn(backend: Backend) {
         json!({ "id": "live", "type": "complete" }),
         "nothing more is delivered"
     );
+    // Signing out ends a running subscription too.
+    let family = start(&app, &anna, "FAMILY").await;
+    let start_cursor = app
+        .graphql_as(
+            &sara,
+            "query($id: ID!) { node(id: $id) { ... on Conversation { latestCursor } } }",
+            json!({ "id": family }),
+        )
+        .await["data"]["node"]["latestCursor"]
+        .clone();
+    let mut sara_ws = subscribe(&app, &sara, &family, Some(&start_cursor)).await;
+    send(&app, &anna, &family, "c3", "Hello").await;
+    assert_eq!(
+        next_body(&mut sara_ws).await["body"],
+        "Hello",
+        "the subscription is live"
+    );
+    app.graphql_as(
+        &sara,
+        "mutation { logout { endedSessionCount } }",
+        json!({}),
+    )
+    .await;
+    send(&app, &anna, &family, "c4", "Are you there?").await;
+    assert_eq!(
+        sara_ws.next().await.expect("the stream ends"),
+        json!({ "id": "live", "type": "complete" })
+    );
+    let sara = app.login("guardian@exempelby.example").await;
     // And a guardian cannot subscribe to a conversation she is not in.
     let private = start(&app, &anna, "YOUNG_PERSON").await;
     let mut refused = subscribe(&app, &sara, &private, None).await;
