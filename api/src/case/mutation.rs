@@ -235,6 +235,33 @@ pub struct CaseworkerChangeRequestPayload {
 pub struct CaseMutation;
 
 impl CaseMutation {
+    /// `handOverCase` (by the primary caseworker or the team lead) and
+    /// `assignCaseworker` (`by_team_lead`: the team lead only).
+    async fn hand_over(
+        ctx: &Context<'_>,
+        input: HandOverCaseInput,
+        by_team_lead: bool,
+    ) -> Result<CasePayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let to = GlobalId::expect(
+            &input.to_caseworker_id,
+            NodeKind::User,
+            &["input", "toCaseworkerId"],
+        )?;
+        let outcome = service::hand_over_case(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            id,
+            to,
+            &input.handover_note,
+            by_team_lead,
+        )
+        .await?;
+        Self::payload(ctx, outcome).await
+    }
+
     async fn payload(
         ctx: &Context<'_>,
         outcome: Result<entity::care_case::Model, UserError>,
@@ -393,24 +420,7 @@ impl CaseMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "To whom, with the handover.")] input: HandOverCaseInput,
     ) -> Result<CasePayload> {
-        let principal = ctx.viewer().principal()?;
-        let id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
-        let to = GlobalId::expect(
-            &input.to_caseworker_id,
-            NodeKind::User,
-            &["input", "toCaseworkerId"],
-        )?;
-        let outcome = service::hand_over_case(
-            &ctx.state().db,
-            principal,
-            &ctx.request_meta(),
-            id,
-            to,
-            &input.handover_note,
-            false,
-        )
-        .await?;
-        Self::payload(ctx, outcome).await
+        Self::hand_over(ctx, input, false).await
     }
 
     /// The team lead assigns the case to a caseworker, with a written handover.
@@ -419,24 +429,7 @@ impl CaseMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "To whom, with the handover.")] input: HandOverCaseInput,
     ) -> Result<CasePayload> {
-        let principal = ctx.viewer().principal()?;
-        let id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
-        let to = GlobalId::expect(
-            &input.to_caseworker_id,
-            NodeKind::User,
-            &["input", "toCaseworkerId"],
-        )?;
-        let outcome = service::hand_over_case(
-            &ctx.state().db,
-            principal,
-            &ctx.request_meta(),
-            id,
-            to,
-            &input.handover_note,
-            true,
-        )
-        .await?;
-        Self::payload(ctx, outcome).await
+        Self::hand_over(ctx, input, true).await
     }
 
     /// Sets or removes the partner caseworker (primary caseworker or team lead).

@@ -523,22 +523,12 @@ pub async fn caseload(
 }
 
 fn note_error(field: &str, note: &str) -> Option<UserError> {
-    let trimmed = note.trim();
-    if trimmed.is_empty() {
-        return Some(UserError::on_field(
-            UserErrorCode::Required,
-            field,
-            "Write the handover: goals, agreements and contacts, so nobody has to retell their story.",
-        ));
-    }
-    if trimmed.chars().count() > MAX_NOTE_CHARS {
-        return Some(UserError::on_field(
-            UserErrorCode::TooLong,
-            field,
-            format!("Use at most {MAX_NOTE_CHARS} characters."),
-        ));
-    }
-    None
+    UserError::check_text(
+        field,
+        note,
+        MAX_NOTE_CHARS,
+        "Write the handover: goals, agreements and contacts, so nobody has to retell their story.",
+    )
 }
 
 /// The next-follow-up date stored on a case.
@@ -1497,21 +1487,6 @@ pub async fn member_for_invitation(
 /// Longest reason or answer of a caseworker-change request.
 pub const MAX_REQUEST_TEXT_CHARS: usize = 2000;
 
-fn request_text_error(field: &str, text: &str, what: &str) -> Option<UserError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Some(UserError::on_field(UserErrorCode::Required, field, what));
-    }
-    if trimmed.chars().count() > MAX_REQUEST_TEXT_CHARS {
-        return Some(UserError::on_field(
-            UserErrorCode::TooLong,
-            field,
-            format!("Use at most {MAX_REQUEST_TEXT_CHARS} characters."),
-        ));
-    }
-    None
-}
-
 /// A guardian or the young person asks for another caseworker, with a reason.
 /// The team lead sees it and answers. One pending request per person and case.
 pub async fn request_caseworker_change(
@@ -1528,9 +1503,12 @@ pub async fn request_caseworker_change(
     ) {
         return Err(AppError::Forbidden);
     }
-    if let Some(problem) =
-        request_text_error("reason", reason, "Tell us why, so the team lead can help.")
-    {
+    if let Some(problem) = UserError::check_text(
+        "reason",
+        reason,
+        MAX_REQUEST_TEXT_CHARS,
+        "Tell us why, so the team lead can help.",
+    ) {
         return Ok(Err(problem));
     }
     let pending = caseworker_change_request::Entity::find()
@@ -1606,7 +1584,12 @@ pub async fn answer_caseworker_change(
             "The request was answered already.",
         )));
     }
-    if let Some(problem) = request_text_error("answer", answer, "Write an answer to the family.") {
+    if let Some(problem) = UserError::check_text(
+        "answer",
+        answer,
+        MAX_REQUEST_TEXT_CHARS,
+        "Write an answer to the family.",
+    ) {
         return Ok(Err(problem));
     }
     if grant {

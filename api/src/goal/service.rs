@@ -29,21 +29,6 @@ use crate::{
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_TEXT_CHARS: usize = 4000;
 
-fn text_error(field: &str, text: &str, max: usize, what: &str) -> Option<UserError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Some(UserError::on_field(UserErrorCode::Required, field, what));
-    }
-    if trimmed.chars().count() > max {
-        return Some(UserError::on_field(
-            UserErrorCode::TooLong,
-            field,
-            format!("Use at most {max} characters."),
-        ));
-    }
-    None
-}
-
 /// Whether a status change is allowed: PROPOSED → ACTIVE | CANCELLED;
 /// ACTIVE ⇄ ON_HOLD; ACTIVE | ON_HOLD → ACHIEVED | NOT_ACHIEVED | CANCELLED.
 pub fn transition_allowed(from: GoalStatus, to: GoalStatus) -> bool {
@@ -178,14 +163,14 @@ pub async fn create_goal(
             "The case is not open.",
         )));
     }
-    if let Some(problem) = text_error(
+    if let Some(problem) = UserError::check_text(
         "title",
         &new.title,
         MAX_TITLE_CHARS,
         "Give the goal a short title.",
     )
     .or_else(|| {
-        text_error(
+        UserError::check_text(
             "description",
             &new.description,
             MAX_TEXT_CHARS,
@@ -301,7 +286,7 @@ pub async fn change_goal_status(
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
-    if let Some(problem) = text_error(
+    if let Some(problem) = UserError::check_text(
         "reason",
         reason,
         MAX_TEXT_CHARS,
@@ -372,7 +357,7 @@ pub async fn add_step(
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
-    if let Some(problem) = text_error(
+    if let Some(problem) = UserError::check_text(
         "description",
         description,
         MAX_TEXT_CHARS,
@@ -488,7 +473,9 @@ pub async fn add_progress(
     rating: Option<i32>,
 ) -> AppResult<Result<goal_progress::Model, UserError>> {
     let (row, _) = goal(db, principal, meta, &ReadAudit::default(), goal_id).await?;
-    if let Some(problem) = text_error("note", note, MAX_TEXT_CHARS, "Write a short note.") {
+    if let Some(problem) =
+        UserError::check_text("note", note, MAX_TEXT_CHARS, "Write a short note.")
+    {
         return Ok(Err(problem));
     }
     if let Some(rating) = rating
@@ -704,7 +691,7 @@ pub async fn update_goal(
         )));
     }
     if let Some(title) = &changes.title
-        && let Some(problem) = text_error(
+        && let Some(problem) = UserError::check_text(
             "title",
             title,
             MAX_TITLE_CHARS,
@@ -714,7 +701,7 @@ pub async fn update_goal(
         return Ok(Err(problem));
     }
     if let Some(description) = &changes.description
-        && let Some(problem) = text_error(
+        && let Some(problem) = UserError::check_text(
             "description",
             description,
             MAX_TEXT_CHARS,
@@ -942,7 +929,7 @@ pub async fn add_strength(
     if !(manages_goals(view.access.relation) || family) {
         return Err(AppError::Forbidden);
     }
-    if let Some(problem) = text_error(
+    if let Some(problem) = UserError::check_text(
         "description",
         description,
         MAX_TEXT_CHARS,

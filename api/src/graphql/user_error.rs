@@ -55,6 +55,27 @@ impl UserError {
         }
     }
 
+    /// Checks a required free-text input field: `REQUIRED` (with `what_to_write`
+    /// as the message) when blank, `TOO_LONG` past `max` characters.
+    pub fn check_text(field: &str, text: &str, max: usize, what_to_write: &str) -> Option<Self> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Some(Self::on_field(
+                UserErrorCode::Required,
+                field,
+                what_to_write,
+            ));
+        }
+        if trimmed.chars().count() > max {
+            return Some(Self::on_field(
+                UserErrorCode::TooLong,
+                field,
+                format!("Use at most {max} characters."),
+            ));
+        }
+        None
+    }
+
     /// A user error not tied to one field.
     pub fn general(code: UserErrorCode, message: impl Into<String>) -> Self {
         UserError {
