@@ -162,6 +162,30 @@ pub struct Config {
         global = true
     )]
     pub shutdown_grace_seconds: u64,
+    /// The push gateway URL that push notifications are POSTed to (devices
+    /// registering without an endpoint of their own use it).
+    #[arg(long, env = "PUSH_GATEWAY_URL", global = true)]
+    pub push_gateway_url: Option<String>,
+    /// URL prefixes a device's own push endpoint may start with (e.g. Web
+    /// Push services), comma-separated.
+    #[arg(
+        long,
+        env = "PUSH_ALLOWED_ENDPOINTS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub push_allowed_endpoints: Vec<String>,
+    /// Attempts before a push delivery is given up.
+    #[arg(long, env = "PUSH_MAX_ATTEMPTS", default_value = "8", global = true)]
+    pub push_max_attempts: i32,
+    /// Milliseconds before the first retry of a failed push; each further retry waits twice as long.
+    #[arg(
+        long,
+        env = "PUSH_RETRY_BASE_MS",
+        default_value = "1000",
+        global = true
+    )]
+    pub push_retry_base_ms: u64,
 }
 
 impl Config {
@@ -205,6 +229,10 @@ impl Config {
             oidc_client_id: None,
             oidc_jwks_url: None,
             shutdown_grace_seconds: 10,
+            push_gateway_url: None,
+            push_allowed_endpoints: Vec::new(),
+            push_max_attempts: 8,
+            push_retry_base_ms: 1000,
         }
     }
 }

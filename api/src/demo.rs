@@ -205,6 +205,8 @@ pub struct SeedReport {
     pub organisations_created: usize,
     pub accounts_created: usize,
     pub cases_created: usize,
+    pub conversations_created: usize,
+    pub appointments_created: usize,
 }
 
 /// Loads the demo municipality; adds only what is missing, in one transaction.
@@ -290,7 +292,436 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     }
     txn.commit().await?;
     report.cases_created = seed_cases(db).await?;
+    report.conversations_created = seed_conversations(db).await?;
+    report.appointments_created = seed_schedule(db).await?;
+    seed_contact_settings(db).await?;
     Ok(report)
+}
+
+const CONVERSATION_BASE: u128 = 0x0193_0000_0000_7000_8000_0008_0000_0000;
+
+/// A line of a demo conversation: from the family (else the caseworker), how
+/// many days ago, at what hour, and the text.
+type Line = (bool, i64, u32, &'static str);
+
+const FAMILY_LINES: &[Line] = &[
+    (
+        false,
+        20,
+        9,
+        "Hi! Confirming our start conversation on Thursday at 10. Does that still work for you?",
+    ),
+    (
+        true,
+        20,
+        18,
+        "Yes, we'll be there. Could the children come after school instead?",
+    ),
+    (false, 19, 8, "Of course, let's say 14:30 then."),
+    (
+        true,
+        12,
+        20,
+        "The bedtime routine worked three nights this week.",
+    ),
+    (
+        false,
+        11,
+        9,
+        "That's great to hear! Add it as progress on the goal, then we can look at it together.",
+    ),
+    (
+        false,
+        2,
+        15,
+        "A reminder: the school asked about a network meeting; I'll suggest a few times next week.",
+    ),
+];
+
+const YOUNG_PERSON_LINES: &[Line] = &[
+    (
+        false,
+        15,
+        10,
+        "Hi Elias, this conversation is just between you and me. Write whenever you want.",
+    ),
+    (
+        true,
+        14,
+        21,
+        "ok. can we talk about school without mum there",
+    ),
+    (false, 13, 8, "Yes. I'll call you on Tuesday after school."),
+];
+
+/// A few weeks of messages on every open demo case: a family conversation
+/// between the primary caseworker and the guardians who have a login (the
+/// caseworker's notes only, where nobody has one yet), and the young person
+/// Elias Nilsson's private conversation. The family has read all but the
+/// newest message. Adds nothing when they exist.
+async fn seed_conversations(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    use chrono::{Duration, TimeZone};
+    use entity::{
+        care_case, conversation, conversation_participant, conversation_read, family_member,
+        message,
+    };
+    use sea_orm::QueryOrder;
+
+    if conversation::Entity::find_by_id(Uuid::from_u128(CONVERSATION_BASE))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let cases = care_case::Entity::find()
+        .filter(care_case::Column::TenantId.eq(DEMO_TENANT_ID))
+        .filter(care_case::Column::Status.eq(care_case::CaseStatus::Open))
+        .order_by_asc(care_case::Column::Id)
+        .all(db)
+        .await?;
+    let members = family_member::Entity::find()
+        .filter(family_member::Column::TenantId.eq(DEMO_TENANT_ID))
+        .filter(family_member::Column::UserId.is_not_null())
+        .all(db)
+        .await?;
+    let elias = user_id_of(db, "young@exempelby.example").await?;
+    let today = Utc::now().date_naive();
+    let at = |days: i64, hour: u32| {
+        let day = today - Duration::days(days);
+        Utc.from_utc_datetime(&day.and_hms_opt(hour, 7, 0).unwrap_or_default())
+    };
+    let txn = db.begin().await?;
+    let mut created = 0;
+    for (n, case) in cases.iter().enumerate() {
+        let guardians: Vec<Uuid> = members
+            .iter()
+            .filter(|m| {
+                m.family_id == case.family_id && m.kind == family_member::MemberKind::Guardian
+            })
+            .filter_map(|m| m.user_id)
+            .collect();
+        let mut conversations = vec![(
+            Uuid::from_u128(CONVERSATION_BASE + n as u128),
+            conversation::ConversationKind::Family,
+            guardians.clone(),
+            FAMILY_LINES,
+        )];
+        let young: Vec<Uuid> = members
+            .iter()
+            .filter(|m| m.family_id == case.family_id && m.user_id == Some(elias))
+            .filter_map(|m| m.user_id)
+            .collect();
+        if !young.is_empty() {
+            conversations.push((
+                Uuid::from_u128(CONVERSATION_BASE + 1000 + n as u128),
+                conversation::ConversationKind::YoungPerson,
+                young,
+                YOUNG_PERSON_LINES,
+            ));
+        }
+        for (conversation_id, kind, participants, lines) in conversations {
+            let family_author = participants.first().copied();
+            let lines: Vec<&Line> = lines
+                .iter()
+                .filter(|line| !line.0 || family_author.is_some())
+                .collect();
+            let first_at = lines.first().map(|l| at(l.1, l.2)).unwrap_or_else(Utc::now);
+            conversation::ActiveModel {
+                id: Set(conversation_id),
+                case_id: Set(case.id),
+                tenant_id: Set(DEMO_TENANT_ID),
+                kind: Set(kind),
+                title: Set(None),
+                last_seq: Set(lines.len() as i64),
+                created_by: Set(case.primary_caseworker_id),
+                created_at: Set(first_at - Duration::minutes(5)),
+            }
+            .insert(&txn)
+            .await?;
+            for user in &participants {
+                conversation_participant::ActiveModel {
+                    conversation_id: Set(conversation_id),
+                    user_id: Set(*user),
+                }
+                .insert(&txn)
+                .await?;
+            }
+            for (k, (from_family, days, hour, text)) in lines.iter().copied().enumerate() {
+                let author = match (*from_family, family_author) {
+                    (true, Some(member)) => member,
+                    _ => case.primary_caseworker_id,
+                };
+                message::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    conversation_id: Set(conversation_id),
+                    seq: Set(k as i64 + 1),
+                    author_id: Set(author),
+                    client_message_id: Set(format!("demo-{conversation_id}-{k}")),
+                    body: Set((*text).to_owned()),
+                    reply_to_id: Set(None),
+                    created_at: Set(at(*days, *hour)),
+                    edited_at: Set(None),
+                    withdrawn_at: Set(None),
+                    urgent: Set(false),
+                }
+                .insert(&txn)
+                .await?;
+            }
+            // The caseworker has read everything; the family all but the newest.
+            let total = lines.len() as i64;
+            let readers = std::iter::once((case.primary_caseworker_id, total))
+                .chain(participants.iter().map(|user| (*user, total - 1)));
+            for (user, seq) in readers {
+                if seq > 0 {
+                    conversation_read::ActiveModel {
+                        conversation_id: Set(conversation_id),
+                        user_id: Set(user),
+                        last_read_seq: Set(seq),
+                        read_at: Set(Utc::now()),
+                    }
+                    .insert(&txn)
+                    .await?;
+                }
+            }
+            created += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+const APPOINTMENT_BASE: u128 = 0x0193_0000_0000_7000_8000_0009_0000_0000;
+const COMMITMENT_BASE: u128 = 0x0193_0000_0000_7000_8000_000a_0000_0000;
+
+/// Busy time and a week of appointments for the Hassan family (whose case
+/// Johan Ek has, with Anna Berg as partner): the child's school hours that
+/// Ali Hassan entered (08:15–14:30 Monday to Friday, Stockholm time, for the
+/// school year), his work on Tuesdays and Thursdays and a private
+/// habilitation visit, and five appointments next week. Adds nothing when
+/// they exist. The Nilsson family's calendar is left empty to try things on.
+async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    use chrono::{Datelike, Duration, NaiveTime, TimeZone};
+    use chrono_tz::Europe::Stockholm;
+    use entity::{
+        appointment::{self, AppointmentKind, AppointmentStatus, LocationKind},
+        appointment_participant::{self, Response},
+        commitment,
+    };
+
+    if appointment::Entity::find_by_id(Uuid::from_u128(APPOINTMENT_BASE))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let anna = user_id_of(db, "caseworker@exempelby.example").await?;
+    let johan = user_id_of(db, "partner@exempelby.example").await?;
+    let ali = user_id_of(db, "guardian2@exempelby.example").await?;
+    let hassan_case = Uuid::from_u128(CASE_BASE + 1);
+    let now = Utc::now();
+    let today = now.with_timezone(&Stockholm).date_naive();
+    let local = |day: chrono::NaiveDate, hour: u32, minute: u32| {
+        Stockholm
+            .from_local_datetime(
+                &day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default()),
+            )
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now)
+    };
+    // The Monday of this week and of next week.
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let next_monday = monday + Duration::days(7);
+    let txn = db.begin().await?;
+    let commitments = [
+        (
+            ali,
+            "Amir's school day",
+            Some("school"),
+            monday,
+            (8, 15),
+            (14, 30),
+            Some("MON,TUE,WED,THU,FRI"),
+        ),
+        (
+            ali,
+            "Work",
+            None,
+            monday + Duration::days(1),
+            (8, 0),
+            (16, 0),
+            Some("TUE,THU"),
+        ),
+        (
+            ali,
+            "Habilitation with Amir",
+            Some("habilitation"),
+            next_monday + Duration::days(2),
+            (15, 0),
+            (16, 0),
+            None,
+        ),
+    ];
+    for (n, (owner, title, category, day, from, to, weekdays)) in
+        commitments.into_iter().enumerate()
+    {
+        commitment::ActiveModel {
+            id: Set(Uuid::from_u128(COMMITMENT_BASE + n as u128)),
+            tenant_id: Set(DEMO_TENANT_ID),
+            owner_id: Set(owner),
+            title: Set(title.to_owned()),
+            category: Set(category.map(str::to_owned)),
+            starts_at: Set(local(day, from.0, from.1)),
+            ends_at: Set(local(day, to.0, to.1)),
+            weekdays: Set(weekdays.map(str::to_owned)),
+            repeat_until: Set(weekdays.map(|_| today + Duration::days(200))),
+            except_dates: Set(None),
+            time_zone: Set("Europe/Stockholm".to_owned()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    // A week of appointments on the Hassan case, none clashing.
+    let week = [
+        (
+            AppointmentKind::FollowUp,
+            "Follow-up: goals and the bedtime routine",
+            0,
+            (15, 0),
+            (16, 0),
+            LocationKind::Address,
+            Some("Exempelby socialtjänst, Storgatan 1"),
+            vec![(ali, true)],
+        ),
+        (
+            AppointmentKind::HomeVisit,
+            "Home visit",
+            1,
+            (17, 0),
+            (18, 0),
+            LocationKind::FamilyHome,
+            None,
+            vec![(ali, true), (anna, false)],
+        ),
+        (
+            AppointmentKind::ChildConversation,
+            "Talk with Amir",
+            2,
+            (14, 45),
+            (15, 30),
+            LocationKind::Address,
+            Some("Ekbackens skola, kuratorns rum"),
+            vec![(ali, false)],
+        ),
+        (
+            AppointmentKind::Treatment,
+            "Family session",
+            3,
+            (17, 30),
+            (18, 30),
+            LocationKind::Video,
+            Some("https://video.exempelby.example/room/hassan"),
+            vec![(ali, true)],
+        ),
+        (
+            AppointmentKind::NetworkMeeting,
+            "Network meeting with the school",
+            4,
+            (15, 0),
+            (16, 0),
+            LocationKind::Address,
+            Some("Ekbackens skola"),
+            vec![(ali, true), (anna, false)],
+        ),
+    ];
+    let mut created = 0;
+    for (n, (kind, title, day, from, to, location_kind, location, people)) in
+        week.into_iter().enumerate()
+    {
+        let day = next_monday + Duration::days(day);
+        let id = Uuid::from_u128(APPOINTMENT_BASE + n as u128);
+        let organiser = johan;
+        appointment::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(DEMO_TENANT_ID),
+            case_id: Set(hassan_case),
+            kind: Set(kind),
+            title: Set(title.to_owned()),
+            starts_at: Set(local(day, from.0, from.1)),
+            ends_at: Set(local(day, to.0, to.1)),
+            location_kind: Set(location_kind),
+            location: Set(location.map(str::to_owned)),
+            organiser_id: Set(organiser),
+            status: Set(AppointmentStatus::Booked),
+            cancel_reason: Set(None),
+            override_reason: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let mut everyone = people;
+        if !everyone.iter().any(|(u, _)| *u == organiser) {
+            everyone.push((organiser, true));
+        }
+        for (k, (user, required)) in everyone.into_iter().enumerate() {
+            let answered = user == organiser || (k % 2 == 0 && n % 2 == 0);
+            appointment_participant::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                appointment_id: Set(id),
+                user_id: Set(Some(user)),
+                organisation_id: Set(None),
+                required: Set(required),
+                response: Set(if answered {
+                    Response::Accepted
+                } else {
+                    Response::Pending
+                }),
+                response_reason: Set(None),
+                responded_at: Set(answered.then_some(now)),
+                late_decline: Set(false),
+                counter_starts_at: Set(None),
+                counter_ends_at: Set(None),
+                attendance: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        created += 1;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Lena Åberg is away this week (Mikael Strand, her partner on her cases,
+/// covers); Ali Hassan has quiet hours in the evening and night. Re-seeding
+/// moves Lena's away period to the current week.
+async fn seed_contact_settings(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use chrono::Duration;
+
+    use crate::events::service::{contact_settings, save_settings};
+    let failed =
+        |e: crate::error::AppError| anyhow::anyhow!("demo contact settings: {}", e.message());
+    let now = Utc::now();
+    let lena = user_id_of(db, "caseworker2@exempelby.example").await?;
+    let mut away = contact_settings(db, lena).await.map_err(failed)?;
+    away.away_from = Some(now - Duration::days(1));
+    away.away_until = Some(now + Duration::days(6));
+    away.away_note =
+        Some("On a course this week. Mikael Strand covers; urgent: call the office.".to_owned());
+    save_settings(db, away).await.map_err(failed)?;
+    let ali = user_id_of(db, "guardian2@exempelby.example").await?;
+    let mut quiet = contact_settings(db, ali).await.map_err(failed)?;
+    if quiet.quiet_start_minute.is_none() {
+        quiet.quiet_start_minute = Some(21 * 60);
+        quiet.quiet_end_minute = Some(7 * 60);
+        save_settings(db, quiet).await.map_err(failed)?;
+    }
+    Ok(())
 }
 
 const TEAM_NORTH: u128 = 0x0193_0000_0000_7000_8000_0000_0003_0001;

@@ -213,6 +213,7 @@ async fn graphql_ws(
     let client_address = client_address(request);
     websocket
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .config(websocket_config())
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("websocket", request_id = %request_id);
             async move {
@@ -267,6 +268,17 @@ async fn graphql_ws(
             }
             .instrument(span)
         })
+}
+
+/// Small buffers per WebSocket: a phone's GraphQL messages are small, and a
+/// server holds thousands of idle sockets (the 128 KiB defaults cost about
+/// 200 KiB per connection). Incoming messages are capped at 64 KiB.
+fn websocket_config() -> poem::web::websocket::WebSocketConfig {
+    poem::web::websocket::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(Some(64 * 1024))
+        .max_frame_size(Some(64 * 1024))
 }
 
 /// The client's address as the server sees it (the peer of the TCP connection).

@@ -8,13 +8,14 @@ use poem::{
     endpoint::BoxEndpoint,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::watch;
 
 use crate::{
     auth::{TokenKeys, oidc::OidcVerifier},
     config::{Config, ServeArgs},
     db, demo,
+    events::{self, hub::Hub, push::PushConfig},
     graphql::{AppState, build_schema},
     server::{RouteState, routes},
 };
@@ -59,11 +60,20 @@ impl Application {
             Some(oidc) => Some(Arc::new(OidcVerifier::new(oidc)?)),
             None => None,
         };
+        let hub = Arc::new(Hub::for_backend(db.get_database_backend()));
+        let push = PushConfig {
+            gateway_url: config.push_gateway_url.clone(),
+            allowed_endpoints: config.push_allowed_endpoints.clone(),
+            max_attempts: config.push_max_attempts.max(1),
+            retry_base: Duration::from_millis(config.push_retry_base_ms),
+            poll_interval: Duration::from_secs(60),
+        };
         let state = AppState {
             db: db.clone(),
             keys,
             oidc,
-            hub: Arc::default(),
+            hub: hub.clone(),
+            push: Arc::new(push.clone()),
         };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)
@@ -76,6 +86,21 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().copied())
             .context("BIND_ADDR: the bound address is unknown")?;
         let (shutdown, shutting_down) = watch::channel(false);
+        // Background work that ends with the server: cross-process fan-out
+        // (PostgreSQL) and the push outbox.
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            tokio::spawn(events::listener::run(
+                db.clone(),
+                hub.clone(),
+                shutting_down.clone(),
+            ));
+        }
+        tokio::spawn(events::push::run_worker(
+            db.clone(),
+            hub.clone(),
+            push,
+            shutting_down.clone(),
+        ));
         let endpoint = routes(RouteState {
             schema,
             state,

@@ -1,5 +1,7 @@
 //! sea-orm entities: one module per table, no logic.
 
+pub mod appointment;
+pub mod appointment_participant;
 pub mod audit_chain_head;
 pub mod audit_event;
 pub mod auth_throttle;
@@ -8,10 +10,14 @@ pub mod case_assignment;
 pub mod case_focus_child;
 pub mod case_therapist;
 pub mod caseworker_change_request;
+pub mod commitment;
 pub mod consent;
+pub mod contact_setting;
 pub mod conversation;
 pub mod conversation_participant;
+pub mod conversation_read;
 pub mod coordinated_plan;
+pub mod deviation;
 pub mod family;
 pub mod family_member;
 pub mod family_strength;
@@ -26,9 +32,14 @@ pub mod message;
 pub mod message_version;
 pub mod organisation;
 pub mod plan_intervention;
+pub mod push_delivery;
+pub mod push_device;
 pub mod safety_assessment;
+pub mod schedule_lock;
 pub mod session;
 pub mod team;
 pub mod team_membership;
 pub mod tenant;
 pub mod user_account;
+pub mod user_event;
+pub mod user_event_counter;

@@ -17,6 +17,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub edited_at: Option<DateTimeUtc>,
     pub withdrawn_at: Option<DateTimeUtc>,
+    /// Sent as urgent help by a guardian or young person.
+    pub urgent: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,9 @@ mod m20261122_000003_create_audit_trail;
 mod m20261122_000004_create_families_teams_cases_consents;
 mod m20261122_000005_create_goals_steps_progress_follow_ups;
 mod m20261122_000006_create_conversations_and_messages;
+mod m20261123_000007_create_read_state_events_contact_settings_push;
+mod m20261123_000008_create_appointments_and_commitments;
+mod m20261123_000009_create_deviations;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -23,6 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_families_teams_cases_consents::Migration),
             Box::new(m20261122_000005_create_goals_steps_progress_follow_ups::Migration),
             Box::new(m20261122_000006_create_conversations_and_messages::Migration),
+            Box::new(m20261123_000007_create_read_state_events_contact_settings_push::Migration),
+            Box::new(m20261123_000008_create_appointments_and_commitments::Migration),
+            Box::new(m20261123_000009_create_deviations::Migration),
         ]
     }
 }

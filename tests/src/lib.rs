@@ -251,6 +251,21 @@ impl TestApp {
             .expect("a JSON body")
     }
 
+    /// The SQL statements one request costs, and its body: the fewest over five
+    /// runs. The counter sees every statement of the server, so a background
+    /// task's statement (the push worker waking after a write) or a DataLoader
+    /// batch that a slow moment splits in two can land in one run; not in all.
+    pub async fn statements_for(&self, token: &str, query: &str, variables: Value) -> (u64, Value) {
+        let mut fewest = u64::MAX;
+        let mut body = Value::Null;
+        for _ in 0..5 {
+            let before = self.statements.get();
+            body = self.graphql_as(token, query, variables.clone()).await;
+            fewest = fewest.min(self.statements.get() - before);
+        }
+        (fewest, body)
+    }
+
     /// Signs in as a demo account and returns the access token.
     pub async fn login(&self, email: &str) -> String {
         login(&self.client, &self.url("/graphql"), email).await
@@ -357,6 +372,26 @@ impl WsClient {
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(None),
+            }
+        }
+    }
+}
+
+impl WsClient {
+    /// The next text frame if one comes within `wait`; `None` otherwise (for
+    /// asserting that nothing is delivered).
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
+            match frame {
+                Some(Ok(tungstenite::Message::Text(text))) => {
+                    return Some(serde_json::from_str(&text).expect("JSON text"));
+                }
+                Some(Ok(tungstenite::Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(_)) => continue,
             }
         }
     }
@@ -515,4 +550,19 @@ pub async fn open_family_case(
         id_of("GUARDIAN"),
         id_of("CHILD"),
     )
+}
+
+/// Asserts that a request's cost in SQL statements does not grow with the number
+/// of items it returns: `large` (with `extra_items` more items than `small`) may
+/// exceed `small` by at most 2 statements of noise (a split DataLoader batch on a
+/// loaded machine), far below the one statement per item a query per item adds.
+pub fn assert_cost_does_not_grow(small: u64, large: u64, extra_items: usize, what: &str) {
+    assert!(
+        extra_items > 2 * 2,
+        "{what}: too few extra items ({extra_items}) to tell a query per item from noise"
+    );
+    assert!(
+        large <= small + 2,
+        "{what}: {small} statements, then {large} with {extra_items} more items"
+    );
 }

@@ -60,6 +60,8 @@ pub enum AuditAction {
     FollowUpRecorded,
     SafetyAssessmentRecorded,
     FamilyStrengthAdded,
+    UrgentHelpSent,
+    WithdrawnMessageRead,
 }
 
 impl AuditAction {
@@ -104,6 +106,8 @@ impl AuditAction {
             AuditAction::FollowUpRecorded => "FOLLOW_UP_RECORDED",
             AuditAction::SafetyAssessmentRecorded => "SAFETY_ASSESSMENT_RECORDED",
             AuditAction::FamilyStrengthAdded => "FAMILY_STRENGTH_ADDED",
+            AuditAction::UrgentHelpSent => "URGENT_HELP_SENT",
+            AuditAction::WithdrawnMessageRead => "WITHDRAWN_MESSAGE_READ",
         }
     }
 }

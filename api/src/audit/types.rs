@@ -89,6 +89,10 @@ pub enum AuditAction {
     SafetyAssessmentRecorded,
     /// A strength or resource of the family was recorded.
     FamilyStrengthAdded,
+    /// A guardian or young person sent a message marked urgent ("I need help now").
+    UrgentHelpSent,
+    /// Staff keeping the record read the original of a withdrawn message.
+    WithdrawnMessageRead,
     /// An action this version of the schema does not know yet.
     Other,
 }
@@ -159,6 +163,8 @@ impl AuditAction {
                 AuditAction::SafetyAssessmentRecorded,
             ),
             (A::FamilyStrengthAdded, AuditAction::FamilyStrengthAdded),
+            (A::UrgentHelpSent, AuditAction::UrgentHelpSent),
+            (A::WithdrawnMessageRead, AuditAction::WithdrawnMessageRead),
         ];
         all.iter()
             .find(|(stored, _)| stored.as_str() == action)

@@ -50,6 +50,12 @@ pub enum Action {
     },
     /// Deactivate an account (ends its sessions at once).
     DeactivateUser { tenant_id: Uuid, user_id: Uuid },
+    /// List the tenant's deviations (no-shows, late declines, overrides):
+    /// the cooperation follow-up, for team leads.
+    ReadDeviations,
+    /// Mark oneself away (caseworkers, therapists, team leads: the people
+    /// families write to, whose partner covers).
+    SetAwayPeriod,
 }
 
 /// Authorization decisions. Stateless; every check is a pure function of the
@@ -120,6 +126,11 @@ impl Policy {
                     && principal.tenant_id == tenant_id
                     && principal.user_id != user_id
             }
+            Action::ReadDeviations => principal.role == Role::TeamLead,
+            Action::SetAwayPeriod => matches!(
+                principal.role,
+                Role::Caseworker | Role::TeamLead | Role::FamilyTherapist
+            ),
         }
     }
 

@@ -90,6 +90,28 @@ pub async fn resolve_viewer(
     }))
 }
 
+/// Until when the principal's session is live (it expires then, unless it is
+/// revoked or the account deactivated first); `None` when it is not live.
+pub async fn session_live_until(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> AppResult<Option<chrono::DateTime<Utc>>> {
+    let found = session::Entity::find_by_id(principal.session_id)
+        .find_also_related(user_account::Entity)
+        .one(db)
+        .await?;
+    Ok(match found {
+        Some((session, Some(user)))
+            if session.revoked_at.is_none()
+                && session.expires_at > Utc::now()
+                && user.disabled_at.is_none() =>
+        {
+            Some(session.expires_at)
+        }
+        _ => None,
+    })
+}
+
 /// Whether the principal's session is still live (not revoked or expired, the
 /// account not deactivated): long-lived streams check it before every delivery.
 pub async fn session_is_live(db: &DatabaseConnection, principal: &Principal) -> AppResult<bool> {

@@ -363,6 +363,7 @@ impl GoalMutation {
         let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
         let outcome = service::create_goal(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             case_id,
@@ -401,6 +402,7 @@ impl GoalMutation {
         let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
         let outcome = service::update_goal(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,
@@ -434,6 +436,7 @@ impl GoalMutation {
         let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
         let outcome = service::change_goal_status(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,
@@ -479,6 +482,7 @@ impl GoalMutation {
         };
         let outcome = service::add_step(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,
@@ -510,6 +514,7 @@ impl GoalMutation {
         let id = GlobalId::expect(&input.step_id, NodeKind::GoalStep, &["input", "stepId"])?;
         let step = service::complete_step(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,
@@ -532,6 +537,7 @@ impl GoalMutation {
         let id = GlobalId::expect(&input.goal_id, NodeKind::Goal, &["input", "goalId"])?;
         let outcome = service::add_progress(
             &ctx.state().db,
+            &ctx.state().hub,
             principal,
             &ctx.request_meta(),
             id,

@@ -5,9 +5,12 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::{
     care_case::{self, CaseStatus},
-    consent, follow_up, follow_up_rating, goal,
+    consent,
+    family_member::MemberKind,
+    follow_up, follow_up_rating, goal,
     goal::{GoalOwner, GoalStatus, GoalVisibility, Horizon},
     goal_change, goal_progress, goal_step, organisation,
+    user_event::UserEventKind,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -19,10 +22,17 @@ use crate::{
     audit::{self, AuditAction, AuditEntry},
     auth::{
         Principal,
-        case_policy::{CaseRelation, Category, can_see_goal, manages_goals},
+        case_policy::{
+            CaseAccess, CaseRelation, Categories, Category, can_see_goal, manages_goals,
+        },
     },
     case::service::{CaseView, ReadAudit, case, due_date},
     error::{AppError, AppResult},
+    events::{
+        self,
+        hub::{Announcement, Hub},
+        service::{NewEvent, Notify},
+    },
     graphql::{RequestMeta, UserError, UserErrorCode},
 };
 
@@ -107,13 +117,20 @@ async fn record_change(
     Ok(())
 }
 
-async fn audit_goal(
+/// Records a change of a goal in its transaction: the audit entry, and a
+/// `GOAL_CHANGED` event for everyone else on the case who can see the goal.
+/// Family members are notified; staff hear of it in their stream, and the
+/// primary caseworker is notified when the family made the change. Returns
+/// the announcements to make once the transaction commits.
+async fn record_goal_change(
     txn: &DatabaseTransaction,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     action: AuditAction,
     goal: &goal::Model,
-) -> AppResult<()> {
+    view: &CaseView,
+) -> AppResult<Vec<Announcement>> {
     audit::append(
         txn,
         AuditEntry::new(action, Some(principal.tenant_id))
@@ -122,7 +139,57 @@ async fn audit_goal(
             .case(goal.case_id)
             .request(&meta.request_id),
     )
-    .await
+    .await?;
+    let Some(facts) = view.bundle.facts.get(&view.model.id) else {
+        return Ok(Vec::new());
+    };
+    let by_family = !view.access.relation.is_staff();
+    let sees = |relation: CaseRelation| {
+        can_see_goal(
+            &CaseAccess {
+                relation,
+                categories: Categories::all(),
+            },
+            goal.visibility,
+        )
+    };
+    let mut recipients: Vec<(Uuid, Notify)> = Vec::new();
+    for member in &facts.members {
+        let relation = match member.kind {
+            MemberKind::Guardian => CaseRelation::Guardian,
+            MemberKind::Child if member.focus_child => CaseRelation::YoungPerson,
+            _ => continue,
+        };
+        if sees(relation) {
+            recipients.push((member.user_id, Notify::RespectingQuietHours));
+        }
+    }
+    let primary_notify = if by_family {
+        Notify::RespectingQuietHours
+    } else {
+        Notify::No
+    };
+    recipients.push((facts.primary_caseworker_id, primary_notify));
+    recipients.extend(facts.partner_caseworker_id.map(|p| (p, Notify::No)));
+    if sees(CaseRelation::FamilyTherapist) {
+        recipients.extend(facts.therapist_ids.iter().map(|t| (*t, Notify::No)));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let events = recipients
+        .into_iter()
+        .filter(|(user, _)| *user != principal.user_id && seen.insert(*user))
+        .map(|(user, notify)| NewEvent {
+            case_id: Some(goal.case_id),
+            subject_id: Some(goal.id),
+            actor_id: Some(principal.user_id),
+            notify,
+            ..NewEvent::new(user, UserEventKind::GoalChanged)
+        })
+        .collect();
+    let announcements =
+        events::service::append(txn, principal.tenant_id, events, Utc::now()).await?;
+    hub.announce_in(txn, &announcements).await?;
+    Ok(announcements)
 }
 
 /// A goal to create.
@@ -143,6 +210,7 @@ pub struct NewGoal {
 /// young person (always proposed; staff activate it).
 pub async fn create_goal(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     case_id: Uuid,
@@ -268,14 +336,25 @@ pub async fn create_goal(
         None,
     )
     .await?;
-    audit_goal(&txn, principal, meta, AuditAction::GoalCreated, &created).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalCreated,
+        &created,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(Ok(created))
 }
 
 /// Moves a goal through its life cycle (staff on the case), with a reason.
 pub async fn change_goal_status(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     goal_id: Uuid,
@@ -318,8 +397,18 @@ pub async fn change_goal_status(
         Some(reason.trim().to_owned()),
     )
     .await?;
-    audit_goal(&txn, principal, meta, AuditAction::GoalChanged, &updated).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalChanged,
+        &updated,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(Ok(updated))
 }
 
@@ -344,8 +433,10 @@ pub enum StepAssignee {
 /// Adds a step to a goal (staff on the case). The assignee must be on the case:
 /// a member of the family, a member of staff working it, or an agency with a
 /// live consent (or owning the goal).
+#[allow(clippy::too_many_arguments)]
 pub async fn add_step(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     goal_id: Uuid,
@@ -418,8 +509,18 @@ pub async fn add_step(
     }
     .insert(&txn)
     .await?;
-    audit_goal(&txn, principal, meta, AuditAction::GoalChanged, &row).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalChanged,
+        &row,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(Ok(step))
 }
 
@@ -427,6 +528,7 @@ pub async fn add_step(
 /// member for their own steps.
 pub async fn complete_step(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     step_id: Uuid,
@@ -457,8 +559,18 @@ pub async fn complete_step(
     active.done_at = Set(done.then(Utc::now));
     active.done_by = Set(done.then_some(principal.user_id));
     let updated = active.update(&txn).await?;
-    audit_goal(&txn, principal, meta, AuditAction::GoalChanged, &row).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalChanged,
+        &row,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(updated)
 }
 
@@ -466,13 +578,14 @@ pub async fn complete_step(
 /// sees the goal may.
 pub async fn add_progress(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     goal_id: Uuid,
     note: &str,
     rating: Option<i32>,
 ) -> AppResult<Result<goal_progress::Model, UserError>> {
-    let (row, _) = goal(db, principal, meta, &ReadAudit::default(), goal_id).await?;
+    let (row, view) = goal(db, principal, meta, &ReadAudit::default(), goal_id).await?;
     if let Some(problem) =
         UserError::check_text("note", note, MAX_TEXT_CHARS, "Write a short note.")
     {
@@ -498,8 +611,18 @@ pub async fn add_progress(
     }
     .insert(&txn)
     .await?;
-    audit_goal(&txn, principal, meta, AuditAction::GoalProgressAdded, &row).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalProgressAdded,
+        &row,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(Ok(progress))
 }
 
@@ -673,6 +796,7 @@ pub struct GoalChanges {
 /// goal's history with who, when and why. A stale `version` is refused.
 pub async fn update_goal(
     db: &DatabaseConnection,
+    hub: &Hub,
     principal: &Principal,
     meta: &RequestMeta,
     goal_id: Uuid,
@@ -818,8 +942,18 @@ pub async fn update_goal(
         )
         .await?;
     }
-    audit_goal(&txn, principal, meta, AuditAction::GoalChanged, &updated).await?;
+    let announcements = record_goal_change(
+        &txn,
+        hub,
+        principal,
+        meta,
+        AuditAction::GoalChanged,
+        &updated,
+        &view,
+    )
+    .await?;
     txn.commit().await?;
+    hub.announce_committed(&announcements);
     Ok(Ok(updated))
 }
 

@@ -166,3 +166,89 @@ grouped_loader!(
     entity::follow_up::Column::HeldOn,
     "Loads follow-up reviews by id (each key maps to its one review)."
 );
+
+/// Loads read positions, by (conversation id, user id).
+pub struct ReadPositionLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for how far users have read conversations.
+pub fn read_position_loader(db: DatabaseConnection) -> DataLoader<ReadPositionLoader> {
+    DataLoader::new(ReadPositionLoader { db }, tokio::spawn)
+}
+
+impl Loader<(Uuid, Uuid)> for ReadPositionLoader {
+    type Value = i64;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, Uuid)],
+    ) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
+        use entity::conversation_read;
+        let rows = conversation_read::Entity::find()
+            .filter(conversation_read::Column::ConversationId.is_in(keys.iter().map(|k| k.0)))
+            .filter(conversation_read::Column::UserId.is_in(keys.iter().map(|k| k.1)))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ((row.conversation_id, row.user_id), row.last_read_seq))
+            .filter(|(key, _)| keys.contains(key))
+            .collect())
+    }
+}
+
+/// Loads contact settings (quiet hours, away periods), by user id.
+pub struct ContactSettingLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for users' contact settings.
+pub fn contact_setting_loader(db: DatabaseConnection) -> DataLoader<ContactSettingLoader> {
+    DataLoader::new(ContactSettingLoader { db }, tokio::spawn)
+}
+
+impl Loader<Uuid> for ContactSettingLoader {
+    type Value = entity::contact_setting::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::contact_setting::Entity::find()
+            .filter(entity::contact_setting::Column::UserId.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.user_id, row)).collect())
+    }
+}
+
+/// Loads the receipts of sent messages (the author's view), by message.
+pub struct ReceiptLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for message receipts: a page of messages costs a fixed number
+/// of statements.
+pub fn receipt_loader(db: DatabaseConnection) -> DataLoader<ReceiptLoader> {
+    DataLoader::new(ReceiptLoader { db }, tokio::spawn)
+}
+
+impl Loader<crate::messaging::service::MessageKey> for ReceiptLoader {
+    type Value = Vec<crate::messaging::service::Receipt>;
+    type Error = Arc<crate::error::AppError>;
+
+    async fn load(
+        &self,
+        keys: &[crate::messaging::service::MessageKey],
+    ) -> Result<HashMap<crate::messaging::service::MessageKey, Self::Value>, Self::Error> {
+        let mut by_id = crate::messaging::service::receipts_of(&self.db, keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|m| (*m, by_id.remove(&m.id).unwrap_or_default()))
+            .collect())
+    }
+}

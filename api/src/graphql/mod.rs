@@ -1,5 +1,6 @@
 //! Schema assembly: the roots merge each capability's query and mutation objects.
 
+pub mod access_changes;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
@@ -10,17 +11,19 @@ pub mod viewer_extension;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, MergedObject, Schema, dataloader::DataLoader};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, dataloader::DataLoader};
 use sea_orm::DatabaseConnection;
 
 use crate::{
     audit::AuditQuery,
     auth::{TokenKeys, Viewer},
     case::{CaseMutation, CaseQuery},
+    events::{EventsMutation, EventsQuery, EventsSubscription},
     goal::{GoalMutation, GoalQuery},
     identity::{IdentityMutation, IdentityQuery},
     messaging::{MessagingMutation, MessagingQuery, MessagingSubscription},
     plan::PlanMutation,
+    scheduling::{SchedulingMutation, SchedulingQuery},
 };
 
 pub use node::{GlobalId, Node, NodeQuery};
@@ -38,8 +41,11 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// The external identity provider, when configured.
     pub oidc: Option<Arc<crate::auth::oidc::OidcVerifier>>,
-    /// Live delivery of new messages within this process.
-    pub hub: Arc<crate::messaging::hub::MessageHub>,
+    /// Live fan-out of new messages and events (across processes through
+    /// PostgreSQL `NOTIFY`).
+    pub hub: Arc<crate::events::hub::Hub>,
+    /// Where push notifications go.
+    pub push: Arc<crate::events::push::PushConfig>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -63,6 +69,8 @@ pub struct QueryRoot(
     CaseQuery,
     GoalQuery,
     MessagingQuery,
+    EventsQuery,
+    SchedulingQuery,
 );
 
 /// The mutation root.
@@ -74,21 +82,29 @@ pub struct MutationRoot(
     PlanMutation,
     GoalMutation,
     MessagingMutation,
+    EventsMutation,
+    SchedulingMutation,
 );
 
+/// The subscription root.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(MessagingSubscription, EventsSubscription);
+
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, MessagingSubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema; without state it can only be printed (`export-schema`).
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        MessagingSubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(telemetry::OperationName)
+    .extension(access_changes::AccessChanges)
     .extension(viewer_extension::ResolveConnectionViewer);
     if let Some(state) = state {
         builder = builder
@@ -100,6 +116,9 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
             .data(loaders::goal_changes_loader(state.db.clone()))
             .data(loaders::goal_ratings_loader(state.db.clone()))
             .data(loaders::follow_ups_loader(state.db.clone()))
+            .data(loaders::read_position_loader(state.db.clone()))
+            .data(loaders::contact_setting_loader(state.db.clone()))
+            .data(loaders::receipt_loader(state.db.clone()))
             .data(state);
     }
     builder.finish()

@@ -43,6 +43,10 @@ pub enum NodeKind {
     GoalStep,
     Conversation,
     Message,
+    Notification,
+    PushDevice,
+    Appointment,
+    Commitment,
 }
 
 impl NodeKind {
@@ -65,6 +69,10 @@ impl NodeKind {
             NodeKind::GoalStep => "GoalStep",
             NodeKind::Conversation => "Conversation",
             NodeKind::Message => "Message",
+            NodeKind::Notification => "Notification",
+            NodeKind::PushDevice => "PushDevice",
+            NodeKind::Appointment => "Appointment",
+            NodeKind::Commitment => "Commitment",
         }
     }
 
@@ -88,6 +96,10 @@ impl NodeKind {
             "GoalStep" => NodeKind::GoalStep,
             "Conversation" => NodeKind::Conversation,
             "Message" => NodeKind::Message,
+            "Notification" => NodeKind::Notification,
+            "PushDevice" => NodeKind::PushDevice,
+            "Appointment" => NodeKind::Appointment,
+            "Commitment" => NodeKind::Commitment,
             _ => return None,
         })
     }
@@ -154,6 +166,10 @@ pub enum Node {
     GoalStep(crate::goal::types::GoalStep),
     Conversation(crate::messaging::types::Conversation),
     Message(crate::messaging::types::Message),
+    Notification(crate::events::types::Notification),
+    PushDevice(crate::events::types::PushDevice),
+    Appointment(crate::scheduling::types::Appointment),
+    Commitment(crate::scheduling::types::Commitment),
 }
 
 /// `node` and `nodes`.
@@ -371,6 +387,42 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 viewer_id: principal.user_id,
             })
         }
+        NodeKind::Notification => Node::Notification(crate::events::types::Notification(
+            crate::events::service::own_event(db, principal, global.uuid).await?,
+        )),
+        NodeKind::PushDevice => Node::PushDevice(crate::events::types::PushDevice(
+            entity::push_device::Entity::find_by_id(global.uuid)
+                .one(db)
+                .await?
+                .filter(|d| d.user_id == principal.user_id)
+                .ok_or(AppError::NotFound("push device"))?,
+        )),
+        NodeKind::Appointment => {
+            let (model, view) = crate::scheduling::service::appointment(
+                db,
+                principal,
+                &ctx.request_meta(),
+                global.uuid,
+            )
+            .await?;
+            let staff =
+                view.is_some_and(|v| crate::auth::case_policy::manages_goals(v.access.relation));
+            let mut participants =
+                crate::scheduling::service::participants_of(db, &[model.id]).await?;
+            Node::Appointment(crate::scheduling::types::Appointment {
+                participants: participants.remove(&model.id).unwrap_or_default(),
+                staff_view: staff,
+                viewer_id: principal.user_id,
+                model,
+            })
+        }
+        NodeKind::Commitment => Node::Commitment(crate::scheduling::types::Commitment(
+            entity::commitment::Entity::find_by_id(global.uuid)
+                .one(db)
+                .await?
+                .filter(|c| c.owner_id == principal.user_id)
+                .ok_or(AppError::NotFound("commitment"))?,
+        )),
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(
                 db,

@@ -31,6 +31,9 @@ pub enum UserErrorCode {
     ExactlyOneRequired,
     /// The object changed since the client read it (its `version` differs).
     StaleVersion,
+    /// The proposed time clashes with a participant's busy time (the
+    /// payload lists the conflicts); staff may book anyway with a reason.
+    Clash,
 }
 
 /// A problem with the input that the user can fix; nothing was changed.

@@ -176,6 +176,17 @@ impl User {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(loaded.map(Organisation))
     }
+
+    /// The user's away period (staff), while one is set and not over: the
+    /// families see it, and the partner caseworker covers.
+    async fn away(&self, ctx: &Context<'_>) -> Result<Option<crate::events::types::AwayPeriod>> {
+        let settings = ctx
+            .loader::<crate::graphql::loaders::ContactSettingLoader>()
+            .load_one(self.0.id)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(settings.and_then(|s| crate::events::types::AwayPeriod::of(&s, chrono::Utc::now())))
+    }
 }
 
 /// A signed-in device of the viewer.
@@ -265,6 +276,52 @@ impl Viewer {
                 .await?
                 .into(),
         )
+    }
+
+    /// Unread messages in all the viewer's conversations.
+    async fn unread_message_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let counts =
+            crate::messaging::service::unread_counts(&ctx.state().db, &self.principal).await?;
+        Ok(counts.values().sum())
+    }
+
+    /// Unread notifications shown so far.
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(
+            crate::events::service::unread_notification_count(&ctx.state().db, &self.principal)
+                .await?,
+        )
+    }
+
+    /// How the viewer wants to be contacted: quiet hours, read receipts, away period.
+    async fn contact_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::events::types::ContactSettings> {
+        let db = &ctx.state().db;
+        let zone = crate::case::service::tenant_zone(db, self.principal.tenant_id).await?;
+        Ok(crate::events::types::ContactSettings {
+            model: crate::events::service::contact_settings(db, self.principal.user_id).await?,
+            default_zone: zone.name().to_owned(),
+        })
+    }
+
+    /// The viewer's devices registered for push notifications.
+    async fn push_devices(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::events::types::PushDevice>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        Ok(entity::push_device::Entity::find()
+            .filter(entity::push_device::Column::UserId.eq(self.principal.user_id))
+            .filter(entity::push_device::Column::RevokedAt.is_null())
+            .order_by_desc(entity::push_device::Column::CreatedAt)
+            .all(&ctx.state().db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(crate::events::types::PushDevice)
+            .collect())
     }
 
     /// The devices signed in as this user (live sessions, newest first).

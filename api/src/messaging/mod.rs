@@ -1,7 +1,7 @@
 //! Informal contact: conversations on a case and their messages.
 
-pub mod hub;
 pub mod mutation;
+pub mod recipients;
 pub mod service;
 pub mod subscription;
 pub mod types;

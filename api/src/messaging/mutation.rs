@@ -54,6 +54,20 @@ pub struct SendMessageInput {
     pub body: String,
     /// The message this one answers.
     pub reply_to_id: Option<ID>,
+    /// Urgent help ("I need help now"; guardians and young people only): goes
+    /// at once to the primary and partner caseworker and the team lead,
+    /// ignoring quiet hours. It does not replace emergency services.
+    #[graphql(default = false)]
+    pub urgent: bool,
+}
+
+/// Marking a conversation read.
+#[derive(Debug, InputObject)]
+pub struct MarkConversationReadInput {
+    /// The conversation.
+    pub conversation_id: ID,
+    /// The cursor of the last message read; default the newest.
+    pub up_to: Option<String>,
 }
 
 /// Editing or withdrawing one's own message.
@@ -249,9 +263,57 @@ impl MessagingMutation {
             &input.client_message_id,
             &input.body,
             reply_to,
+            input.urgent,
         )
         .await?;
         message_payload(ctx, outcome).await
+    }
+
+    /// Marks a conversation read up to a message (default: the newest). The
+    /// authors get a read receipt unless the viewer turned receipts off.
+    async fn mark_conversation_read(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How far.")] input: MarkConversationReadInput,
+    ) -> Result<ConversationPayload> {
+        let principal = ctx.viewer().principal()?;
+        let id = GlobalId::expect(
+            &input.conversation_id,
+            NodeKind::Conversation,
+            &["input", "conversationId"],
+        )?;
+        let up_to = input
+            .up_to
+            .as_deref()
+            .map(|c| {
+                decode_message_cursor(c).map_err(|_| {
+                    crate::error::AppError::bad_input(&["input", "upTo"], "not a valid cursor")
+                })
+            })
+            .transpose()?;
+        let state = ctx.state();
+        let outcome = service::mark_read(
+            &state.db,
+            &state.hub,
+            principal,
+            &ctx.request_meta(),
+            id,
+            up_to,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(view) => ConversationPayload {
+                conversation: Some(Conversation {
+                    model: view.model,
+                    case: Arc::new(view.case),
+                }),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => ConversationPayload {
+                conversation: None,
+                user_errors: vec![problem],
+            },
+        })
     }
 
     /// Edits one's own message within 15 minutes; the earlier text is kept.

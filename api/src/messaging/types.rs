@@ -6,12 +6,15 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use entity::{conversation, message};
+use sea_orm::EntityTrait;
 
+use super::service;
 use crate::{
     case::service::CaseView,
     error::AppError,
     graphql::{
         ContextExt,
+        loaders::ReadPositionLoader,
         node::{GlobalId, NodeKind},
     },
     identity::types::User,
@@ -96,6 +99,81 @@ impl Conversation {
     async fn latest_cursor(&self) -> String {
         message_cursor(self.model.last_seq)
     }
+
+    /// Messages the viewer has not read yet (their own count as read).
+    async fn unread_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let viewer = ctx.viewer().principal()?.user_id;
+        let read = ctx
+            .loader::<ReadPositionLoader>()
+            .load_one((self.model.id, viewer))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .unwrap_or(0);
+        Ok((self.model.last_seq - read).max(0))
+    }
+
+    /// The cursor of the last message the viewer has read; null when none.
+    async fn read_up_to(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let viewer = ctx.viewer().principal()?.user_id;
+        Ok(ctx
+            .loader::<ReadPositionLoader>()
+            .load_one((self.model.id, viewer))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map(message_cursor))
+    }
+}
+
+/// Where a sent message stands for one of the people who get it.
+pub struct MessageReceipt(pub service::Receipt);
+
+/// Where a sent message stands for one of the people who get it: delivered
+/// (it is in their conversation and stream), read (unless they turned read
+/// receipts off), and whether their notification waits for their quiet hours.
+#[Object]
+impl MessageReceipt {
+    /// Who gets it.
+    async fn recipient(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(ctx
+            .user_loader()
+            .load_one(self.0.user_id)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map(User))
+    }
+
+    /// `DELIVERED` or `READ`.
+    async fn status(&self) -> DeliveryStatus {
+        if self.0.read_at.is_some() {
+            DeliveryStatus::Read
+        } else {
+            DeliveryStatus::Delivered
+        }
+    }
+
+    /// When they read it; null when not yet (or they do not send read receipts).
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+
+    /// Set when their notification is held until their quiet hours end.
+    async fn notification_held_until(&self) -> Option<DateTime<Utc>> {
+        self.0.notification_held_until
+    }
+
+    /// A partner caseworker getting it because the primary caseworker is away.
+    async fn covering(&self) -> bool {
+        self.0.covering
+    }
+}
+
+/// How far a message got with one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DeliveryStatus {
+    /// Stored and in the recipient's conversation; not known to be read.
+    Delivered,
+    /// The recipient read it.
+    Read,
 }
 
 /// A message.
@@ -142,12 +220,32 @@ impl Message {
     }
 
     /// The text; null when withdrawn (except for the author and the staff
-    /// keeping the record).
-    async fn body(&self) -> Option<&str> {
-        let hidden = self.model.withdrawn_at.is_some()
-            && !self.sees_record
-            && self.model.author_id != self.viewer_id;
-        (!hidden).then_some(self.model.body.as_str())
+    /// keeping the record, whose reading of a withdrawn original is audited).
+    async fn body(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let withdrawn = self.model.withdrawn_at.is_some();
+        let author = self.model.author_id == self.viewer_id;
+        if withdrawn && !author {
+            if !self.sees_record {
+                return Ok(None);
+            }
+            let principal = ctx.viewer().principal()?;
+            let conversation = entity::conversation::Entity::find_by_id(self.model.conversation_id)
+                .one(&ctx.state().db)
+                .await
+                .map_err(AppError::from)?;
+            let mut entry = crate::audit::AuditEntry::new(
+                crate::audit::AuditAction::WithdrawnMessageRead,
+                Some(principal.tenant_id),
+            )
+            .actor(principal.user_id)
+            .subject("Message", self.model.id)
+            .request(&ctx.request_meta().request_id);
+            if let Some(conversation) = conversation {
+                entry = entry.case(conversation.case_id);
+            }
+            crate::audit::append(&ctx.state().db, entry).await?;
+        }
+        Ok(Some(self.model.body.as_str()))
     }
 
     /// Whether the author withdrew it.
@@ -163,6 +261,29 @@ impl Message {
     /// When it was last edited; null if never.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.model.edited_at
+    }
+
+    /// Sent as urgent help ("I need help now").
+    async fn urgent(&self) -> bool {
+        self.model.urgent
+    }
+
+    /// For the author only (empty for anyone else): who gets the message,
+    /// whether they read it, and whether their notification waits for their
+    /// quiet hours.
+    async fn receipts(&self, ctx: &Context<'_>) -> Result<Vec<MessageReceipt>> {
+        if self.model.author_id != self.viewer_id {
+            return Ok(Vec::new());
+        }
+        Ok(ctx
+            .loader::<crate::graphql::loaders::ReceiptLoader>()
+            .load_one(service::MessageKey::from(&self.model))
+            .await
+            .map_err(|e| AppError::Internal(e.message()))?
+            .unwrap_or_default()
+            .into_iter()
+            .map(MessageReceipt)
+            .collect())
     }
 
     /// The message it answers.

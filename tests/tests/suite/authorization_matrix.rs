@@ -9,6 +9,8 @@ on_both_backends!(
     node_visibility_follows_the_policy_for_every_role,
     operations_are_allowed_only_to_the_roles_the_policy_names,
     case_operations_follow_the_viewers_relation_to_the_case,
+    conversations_follow_the_viewers_relation_over_http_and_websocket,
+    contact_settings_notifications_and_devices_belong_to_their_user,
 );
 
 /// Every demo account: (e-mail, role, staff?).
@@ -674,5 +676,366 @@ async fn case_operations_follow_the_viewers_relation_to_the_case(backend: Backen
             }
         }
     }
+    app.stop().await;
+}
+
+/// Every relation to the demo Nilsson case × each kind of conversation:
+/// reading, sending, marking read, and subscribing over WebSocket. Allowed
+/// probes get a user error for deliberately bad input (nothing changes);
+/// refused ones `NOT_FOUND`, as if the conversation did not exist.
+async fn conversations_follow_the_viewers_relation_over_http_and_websocket(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let case = global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0000),
+    );
+    let anna = app.login("caseworker@exempelby.example").await;
+    let mut conversations = Vec::new();
+    for kind in ["FAMILY", "YOUNG_PERSON", "CARE_TEAM"] {
+        let id = app
+            .graphql_as(&anna, "mutation($input: StartConversationInput!) { startConversation(input: $input) { conversation { id } } }",
+                json!({ "input": { "caseId": case, "kind": kind } }))
+            .await["data"]["startConversation"]["conversation"]["id"]
+            .clone();
+        app.graphql_as(&anna, "mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }",
+            json!({ "input": { "conversationId": id, "clientMessageId": format!("matrix-{kind}"), "body": "Hello" } }))
+            .await;
+        conversations.push((kind, id));
+    }
+    use base64::Engine;
+    let from_start = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("seq:0");
+    let beyond = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("seq:99");
+    // (who, relation, family conversation, young person's, care team)
+    let rows: &[(&str, &str, bool, bool, bool)] = &[
+        (
+            "caseworker@exempelby.example",
+            "primary caseworker",
+            true,
+            true,
+            true,
+        ),
+        (
+            "partner@exempelby.example",
+            "partner caseworker",
+            true,
+            true,
+            true,
+        ),
+        (
+            "therapist@exempelby.example",
+            "family therapist",
+            true,
+            false,
+            true,
+        ),
+        (
+            "teamlead@exempelby.example",
+            "team lead of the team",
+            true,
+            true,
+            true,
+        ),
+        (
+            "teamlead2@exempelby.example",
+            "team lead of another team",
+            false,
+            false,
+            false,
+        ),
+        (
+            "caseworker2@exempelby.example",
+            "caseworker not on the case",
+            false,
+            false,
+            false,
+        ),
+        (
+            "guardian@exempelby.example",
+            "guardian of the case",
+            true,
+            false,
+            false,
+        ),
+        (
+            "guardian2@exempelby.example",
+            "guardian of another case",
+            false,
+            false,
+            false,
+        ),
+        (
+            "young@exempelby.example",
+            "young person",
+            false,
+            true,
+            false,
+        ),
+        (
+            "network@exempelby.example",
+            "network member",
+            false,
+            false,
+            false,
+        ),
+        (
+            "teacher@exempelby.example",
+            "school without MESSAGES consent",
+            false,
+            false,
+            false,
+        ),
+        (
+            "bup@exempelby.example",
+            "child psychiatry with MESSAGES consent",
+            false,
+            false,
+            true,
+        ),
+        ("admin@exempelby.example", "admin", false, false, false),
+        (
+            "caseworker@grannby.example",
+            "caseworker of another tenant",
+            false,
+            false,
+            false,
+        ),
+    ];
+    for (email, relation, family, private, care_team) in rows {
+        let token = app.login(email).await;
+        for ((kind, conversation), allowed) in
+            conversations.iter().zip([family, private, care_team])
+        {
+            let row = |what: &str| format!("{relation} ({email}), {kind} conversation: {what}");
+            let read = app
+                .graphql_as(&token, "query($id: ID!) { messages(conversationId: $id, first: 5) { edges { node { body } } } }",
+                    json!({ "id": conversation }))
+                .await;
+            let marked = app
+                .graphql_as(&token, "mutation($input: MarkConversationReadInput!) { markConversationRead(input: $input) { userErrors { code } } }",
+                    json!({ "input": { "conversationId": conversation, "upTo": beyond } }))
+                .await;
+            let sent = app
+                .graphql_as(&token, "mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }",
+                    json!({ "input": { "conversationId": conversation, "clientMessageId": format!("probe-{kind}"), "body": "" } }))
+                .await;
+            let mut ws = app.websocket("graphql-transport-ws").await;
+            ws.send(json!({ "type": "connection_init", "payload": { "accessToken": token } }))
+                .await;
+            assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+            ws.send(json!({ "id": "s", "type": "subscribe", "payload": {
+                "query": "subscription($id: ID!, $after: String) { messageAdded(conversationId: $id, after: $after) { body } }",
+                "variables": { "id": conversation, "after": from_start } } })).await;
+            let frame = ws.next().await.unwrap();
+            if *allowed {
+                assert_eq!(
+                    read["data"]["messages"]["edges"][0]["node"]["body"],
+                    "Hello",
+                    "{}",
+                    row(&format!("read {read}"))
+                );
+                assert_eq!(
+                    marked["data"]["markConversationRead"]["userErrors"][0]["code"],
+                    "INVALID_VALUE",
+                    "{}",
+                    row(&format!("mark read {marked}"))
+                );
+                assert_eq!(
+                    sent["data"]["sendMessage"]["userErrors"][0]["code"],
+                    "REQUIRED",
+                    "{}",
+                    row(&format!("send {sent}"))
+                );
+                assert_eq!(
+                    frame["payload"]["data"]["messageAdded"]["body"],
+                    "Hello",
+                    "{}",
+                    row(&format!("subscribe {frame}"))
+                );
+            } else {
+                for (what, body) in [("read", &read), ("mark read", &marked), ("send", &sent)] {
+                    assert_eq!(
+                        body["errors"][0]["extensions"]["code"],
+                        "NOT_FOUND",
+                        "{}",
+                        row(&format!("{what} {body}"))
+                    );
+                }
+                assert_eq!(
+                    frame["payload"]["errors"][0]["extensions"]["code"],
+                    "NOT_FOUND",
+                    "{}",
+                    row(&format!("subscribe {frame}"))
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// Contact settings, notifications and push devices are the signed-in user's
+/// own: every role may manage its own, nobody reaches anyone else's (in this
+/// tenant or another), and only the staff families write to may mark
+/// themselves away.
+async fn contact_settings_notifications_and_devices_belong_to_their_user(backend: Backend) {
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway_url = format!("http://{}/push", gateway.local_addr().unwrap());
+    let url = gateway_url.clone();
+    let app = TestApp::spawn_with(backend, |config| config.push_gateway_url = Some(url)).await;
+    // Someone's notification and device to try to reach: Sara's.
+    let anna = app.login("caseworker@exempelby.example").await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let case = global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0000),
+    );
+    let conversation = app
+        .graphql_as(&anna, "mutation($input: StartConversationInput!) { startConversation(input: $input) { conversation { id } } }",
+            json!({ "input": { "caseId": case, "kind": "FAMILY" } }))
+        .await["data"]["startConversation"]["conversation"]["id"]
+        .clone();
+    app.graphql_as(&anna, "mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }",
+        json!({ "input": { "conversationId": conversation, "clientMessageId": "m1", "body": "Hello" } }))
+        .await;
+    let saras_notification = app
+        .graphql_as(
+            &sara,
+            "{ notifications(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["data"]["notifications"]["edges"][0]["node"]["id"]
+        .clone();
+    assert!(saras_notification.is_string());
+    let saras_device = app
+        .graphql_as(&sara, "mutation($input: RegisterPushDeviceInput!) { registerPushDevice(input: $input) { device { id } } }",
+            json!({ "input": { "platform": "IOS", "token": "saras-token" } }))
+        .await["data"]["registerPushDevice"]["device"]["id"]
+        .clone();
+    assert!(saras_device.is_string());
+
+    let mut accounts: Vec<(&str, &str)> = ACCOUNTS.iter().map(|(e, r, _)| (*e, *r)).collect();
+    accounts.push(("caseworker@grannby.example", "CASEWORKER (another tenant)"));
+    for (email, role) in accounts {
+        let token = app.login(email).await;
+        let row = |what: &str| format!("{role} ({email}): {what}");
+        let own_feed = app
+            .graphql_as(&token, "{ notifications(first: 5) { edges { cursor } } viewer { unreadMessageCount unreadNotificationCount contactSettings { sendReadReceipts } pushDevices { id } } }", json!({}))
+            .await;
+        assert!(
+            own_feed["errors"].is_null(),
+            "{}",
+            row(&format!("own feed and settings {own_feed}"))
+        );
+        let settings = app
+            .graphql_as(&token, "mutation($input: UpdateContactSettingsInput!) { updateContactSettings(input: $input) { userErrors { code } } }",
+                json!({ "input": { "quietHours": { "start": "nine", "end": "08:00" } } }))
+            .await;
+        assert_eq!(
+            settings["data"]["updateContactSettings"]["userErrors"][0]["code"],
+            "INVALID_FORMAT",
+            "{}",
+            row("updateContactSettings")
+        );
+        let away = app
+            .graphql_as(&token, "mutation($input: SetAwayPeriodInput!) { setAwayPeriod(input: $input) { userErrors { code } } }",
+                json!({ "input": { "until": "2020-01-01T00:00:00Z" } }))
+            .await;
+        let may_be_away = ["CASEWORKER", "TEAM_LEAD", "FAMILY_THERAPIST"].contains(&role)
+            || role.starts_with("CASEWORKER");
+        if may_be_away {
+            assert_eq!(
+                away["data"]["setAwayPeriod"]["userErrors"][0]["code"],
+                "INVALID_VALUE",
+                "{}",
+                row("setAwayPeriod")
+            );
+        } else {
+            assert_eq!(
+                away["errors"][0]["extensions"]["code"],
+                "FORBIDDEN",
+                "{}",
+                row(&format!("setAwayPeriod {away}"))
+            );
+        }
+        let device = app
+            .graphql_as(&token, "mutation($input: RegisterPushDeviceInput!) { registerPushDevice(input: $input) { userErrors { code } } }",
+                json!({ "input": { "platform": "ANDROID", "token": " " } }))
+            .await;
+        assert_eq!(
+            device["data"]["registerPushDevice"]["userErrors"][0]["code"],
+            "INVALID_VALUE",
+            "{}",
+            row("registerPushDevice")
+        );
+        if email == "guardian@exempelby.example" {
+            continue;
+        }
+        // Sara's notification and device are out of reach.
+        let node = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": saras_notification }),
+            )
+            .await;
+        assert_eq!(
+            node["errors"][0]["extensions"]["code"],
+            "NOT_FOUND",
+            "{}",
+            row("someone's notification")
+        );
+        let node = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": saras_device }),
+            )
+            .await;
+        assert_eq!(
+            node["errors"][0]["extensions"]["code"],
+            "NOT_FOUND",
+            "{}",
+            row("someone's device")
+        );
+        let mark = app
+            .graphql_as(&token, "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { unreadNotificationCount } }",
+                json!({ "input": { "notificationIds": [saras_notification] } }))
+            .await;
+        assert_eq!(
+            mark["errors"][0]["extensions"]["code"],
+            "NOT_FOUND",
+            "{}",
+            row("markNotificationsRead of someone's")
+        );
+        let unregister = app
+            .graphql_as(&token, "mutation($input: UnregisterPushDeviceInput!) { unregisterPushDevice(input: $input) { device { active } } }",
+                json!({ "input": { "deviceId": saras_device } }))
+            .await;
+        assert_eq!(
+            unregister["errors"][0]["extensions"]["code"],
+            "NOT_FOUND",
+            "{}",
+            row("unregisterPushDevice of someone's")
+        );
+    }
+    // Sara's notification is still unread, her device still registered.
+    let mine = app
+        .graphql_as(
+            &sara,
+            "{ viewer { unreadNotificationCount pushDevices { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        mine["data"]["viewer"]["unreadNotificationCount"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{mine}"
+    );
+    assert_eq!(
+        mine["data"]["viewer"]["pushDevices"],
+        json!([{ "id": saras_device }])
+    );
+    drop(gateway);
     app.stop().await;
 }

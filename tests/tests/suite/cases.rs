@@ -1,7 +1,9 @@
 //! Cases end to end: opening, reading through every relation, consent,
 //! handovers, follow-up dates, caseload lists and their cost in SQL statements.
 
-use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_backends};
+use integration_tests::{
+    Backend, TestApp, assert_cost_does_not_grow, first_error_code, global_id, on_both_backends,
+};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -522,19 +524,17 @@ async fn a_caseload_page_costs_the_same_number_of_statements_whatever_its_size(b
     }
     let mut costs = Vec::new();
     for first in [2, 20, 50] {
-        let before = app.statements.get();
-        let body = app
-            .graphql_as(&lead, CASES, json!({ "first": first }))
+        // The fewest of three runs: a DataLoader batch that a slow moment
+        // splits in two adds a statement; a query per case would add dozens.
+        let (cost, body) = app
+            .statements_for(&lead, CASES, json!({ "first": first }))
             .await;
-        let cost = app.statements.get() - before;
         assert_eq!(nodes(&body).len(), first as usize);
         costs.push(cost);
     }
     eprintln!("SQL statements for a caseload page of 2, 20 and 50 cases: {costs:?}");
-    assert_eq!(
-        costs[0], costs[2],
-        "constant whatever the page size: {costs:?}"
-    );
+    assert_cost_does_not_grow(costs[0], costs[2], 48, "caseload page");
+    assert_cost_does_not_grow(costs[0], costs[1], 18, "caseload page");
     assert!(costs[2] <= 25, "a small constant: {costs:?}");
     app.stop().await;
 }

@@ -6,14 +6,17 @@
 mod audit;
 mod authorization_matrix;
 mod cases;
+mod crash;
 mod foundation;
 mod goals;
 mod identity;
 mod invitations;
 mod lifecycle;
 mod messaging;
+mod notifications;
 mod oidc;
 mod plans;
+mod scheduling;
 mod schema;
 mod sessions;
 mod tokens;
