@@ -295,6 +295,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<SeedReport> {
     report.conversations_created = seed_conversations(db).await?;
     report.appointments_created = seed_schedule(db).await?;
     seed_contact_settings(db).await?;
+    seed_scheduling_rules(db).await?;
     Ok(report)
 }
 
@@ -695,6 +696,114 @@ async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<usize> {
     }
     txn.commit().await?;
     Ok(created)
+}
+
+/// The demo municipality's closed days in `year`: the Swedish public holidays
+/// and holiday eves on fixed dates, and Midsummer Eve (the Friday between 19
+/// and 25 June). Movable feasts around Easter are not included.
+pub fn closed_days(year: i32) -> Vec<(chrono::NaiveDate, &'static str)> {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let fixed = [
+        (1, 1, "Nyårsdagen"),
+        (1, 6, "Trettondedag jul"),
+        (5, 1, "Första maj"),
+        (6, 6, "Sveriges nationaldag"),
+        (12, 24, "Julafton"),
+        (12, 25, "Juldagen"),
+        (12, 26, "Annandag jul"),
+        (12, 31, "Nyårsafton"),
+    ];
+    let mut days: Vec<(NaiveDate, &'static str)> = fixed
+        .iter()
+        .filter_map(|(m, d, name)| Some((NaiveDate::from_ymd_opt(year, *m, *d)?, *name)))
+        .collect();
+    days.extend(
+        (19..=25)
+            .filter_map(|d| NaiveDate::from_ymd_opt(year, 6, d))
+            .find(|d| d.weekday() == Weekday::Fri)
+            .map(|d| (d, "Midsommarafton")),
+    );
+    days.sort();
+    days
+}
+
+/// Scheduling rules: the child psychiatry clinic works Monday to Friday
+/// 08:00–16:00 with 15 minutes between meetings, the school 07:30–16:30;
+/// social services hold coordination meetings (SIP) on Fridays; the
+/// municipality is closed on this and next year's public holidays.
+async fn seed_scheduling_rules(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use entity::{closed_day, scheduling_routine};
+    let weekdays = |from: &str, to: &str| {
+        ["MON", "TUE", "WED", "THU", "FRI"]
+            .map(|day| format!("{day} {from}-{to}"))
+            .join(",")
+    };
+    let routines = [
+        (
+            CHILD_PSYCHIATRY,
+            weekdays("08:00", "16:00"),
+            String::new(),
+            15,
+        ),
+        (SCHOOL, weekdays("07:30", "16:30"), String::new(), 0),
+        (
+            SOCIAL_SERVICES,
+            String::new(),
+            "COORDINATION_MEETING=FRI".to_owned(),
+            0,
+        ),
+    ];
+    let now = Utc::now();
+    let admin = user_account::Entity::find()
+        .filter(user_account::Column::Email.eq("admin@exempelby.example"))
+        .one(db)
+        .await?
+        .map(|a| a.id)
+        .unwrap_or_default();
+    for (organisation, working_hours, meeting_days, buffer) in routines {
+        let id = Uuid::from_u128(organisation);
+        if scheduling_routine::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        scheduling_routine::ActiveModel {
+            organisation_id: Set(id),
+            tenant_id: Set(DEMO_TENANT_ID),
+            working_hours: Set(working_hours),
+            meeting_days: Set(meeting_days),
+            minimum_notice_minutes: Set(0),
+            buffer_minutes: Set(buffer),
+            daily_cap_per_child: Set(None),
+            updated_by: Set(admin),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    let year = chrono::Datelike::year(&now.date_naive());
+    for (date, name) in closed_days(year).into_iter().chain(closed_days(year + 1)) {
+        let exists = closed_day::Entity::find()
+            .filter(closed_day::Column::TenantId.eq(DEMO_TENANT_ID))
+            .filter(closed_day::Column::Date.eq(date))
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            closed_day::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(DEMO_TENANT_ID),
+                date: Set(date),
+                name: Set(name.to_owned()),
+                created_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Lena Åberg is away this week (Mikael Strand, her partner on her cases,

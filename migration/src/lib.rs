@@ -12,6 +12,7 @@ mod m20261122_000006_create_conversations_and_messages;
 mod m20261123_000007_create_read_state_events_contact_settings_push;
 mod m20261123_000008_create_appointments_and_commitments;
 mod m20261123_000009_create_deviations;
+mod m20261123_000010_create_routines_closed_days_calendar_feeds;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_read_state_events_contact_settings_push::Migration),
             Box::new(m20261123_000008_create_appointments_and_commitments::Migration),
             Box::new(m20261123_000009_create_deviations::Migration),
+            Box::new(m20261123_000010_create_routines_closed_days_calendar_feeds::Migration),
         ]
     }
 }

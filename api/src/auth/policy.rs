@@ -56,6 +56,16 @@ pub enum Action {
     /// Mark oneself away (caseworkers, therapists, team leads: the people
     /// families write to, whose partner covers).
     SetAwayPeriod,
+    /// Read the scheduling routines and closed days of a tenant (staff).
+    ReadSchedulingRules { tenant_id: Uuid },
+    /// Set an organisation's scheduling routine: the tenant's admins, and
+    /// the team leads of that organisation.
+    SetSchedulingRoutine {
+        tenant_id: Uuid,
+        organisation_id: Uuid,
+    },
+    /// Add or remove the tenant's closed days (admins).
+    ManageClosedDays { tenant_id: Uuid },
 }
 
 /// Authorization decisions. Stateless; every check is a pure function of the
@@ -131,6 +141,21 @@ impl Policy {
                 principal.role,
                 Role::Caseworker | Role::TeamLead | Role::FamilyTherapist
             ),
+            Action::ReadSchedulingRules { tenant_id } => {
+                principal.tenant_id == tenant_id && is_staff(principal.role)
+            }
+            Action::SetSchedulingRoutine {
+                tenant_id,
+                organisation_id,
+            } => {
+                principal.tenant_id == tenant_id
+                    && (principal.role == Role::Admin
+                        || (principal.role == Role::TeamLead
+                            && principal.organisation_id == Some(organisation_id)))
+            }
+            Action::ManageClosedDays { tenant_id } => {
+                principal.tenant_id == tenant_id && principal.role == Role::Admin
+            }
         }
     }
 
@@ -254,6 +279,44 @@ mod tests {
                 Policy::can(&p, Action::InviteFamilyMember { tenant_id: tenant }),
                 matches!(role, Role::Caseworker | Role::TeamLead)
             );
+        }
+    }
+
+    #[test]
+    fn routines_are_set_by_admins_and_the_organisations_team_leads_only() {
+        let tenant = Uuid::now_v7();
+        let own = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        for role in Role::iter() {
+            let mut p = principal(role, tenant);
+            p.organisation_id = Some(own);
+            let set = |organisation_id, tenant_id| {
+                Policy::can(
+                    &p,
+                    Action::SetSchedulingRoutine {
+                        tenant_id,
+                        organisation_id,
+                    },
+                )
+            };
+            let lead_or_admin = matches!(role, Role::Admin | Role::TeamLead);
+            assert_eq!(set(own, tenant), lead_or_admin, "{role:?}");
+            assert_eq!(set(other, tenant), role == Role::Admin, "{role:?}");
+            assert!(!set(own, Uuid::now_v7()), "{role:?}");
+            assert_eq!(
+                Policy::can(&p, Action::ManageClosedDays { tenant_id: tenant }),
+                role == Role::Admin
+            );
+            assert_eq!(
+                Policy::can(&p, Action::ReadSchedulingRules { tenant_id: tenant }),
+                is_staff(role)
+            );
+            assert!(!Policy::can(
+                &p,
+                Action::ReadSchedulingRules {
+                    tenant_id: Uuid::now_v7()
+                }
+            ));
         }
     }
 

@@ -23,7 +23,7 @@ use crate::{
     identity::{IdentityMutation, IdentityQuery},
     messaging::{MessagingMutation, MessagingQuery, MessagingSubscription},
     plan::PlanMutation,
-    scheduling::{SchedulingMutation, SchedulingQuery},
+    scheduling::{RulesMutation, RulesQuery, SchedulingMutation, SchedulingQuery},
 };
 
 pub use node::{GlobalId, Node, NodeQuery};
@@ -71,6 +71,7 @@ pub struct QueryRoot(
     MessagingQuery,
     EventsQuery,
     SchedulingQuery,
+    RulesQuery,
 );
 
 /// The mutation root.
@@ -84,6 +85,7 @@ pub struct MutationRoot(
     MessagingMutation,
     EventsMutation,
     SchedulingMutation,
+    RulesMutation,
 );
 
 /// The subscription root.

@@ -8,7 +8,7 @@ use super::{
     timeline::Interval,
     types::{
         Appointment, AppointmentKind, AttendanceStatus, Availability, Commitment, Conflict,
-        Deviation, DeviationConnection, DeviationKind, LocationKind,
+        ConflictReason, Deviation, DeviationConnection, DeviationKind, LocationKind,
     },
 };
 use crate::{
@@ -50,6 +50,8 @@ pub struct CheckAvailabilityInput {
     pub participants: Vec<ParticipantInput>,
     /// An appointment being moved (its own time does not count as busy).
     pub appointment_id: Option<ID>,
+    /// The kind of meeting: some are held on certain weekdays only.
+    pub kind: Option<AppointmentKind>,
 }
 
 /// The result of `checkAvailability`.
@@ -266,6 +268,8 @@ pub struct SuggestSlotsInput {
     pub count: i32,
     /// Periods the family prefers (e.g. afternoons after school).
     pub preferred: Option<Vec<PeriodInput>>,
+    /// The kind of meeting: some are held on certain weekdays only.
+    pub kind: Option<AppointmentKind>,
 }
 
 /// A suggested time.
@@ -284,9 +288,13 @@ pub struct SuggestedSlot {
 /// What rules out the window when nothing fits.
 #[derive(SimpleObject)]
 pub struct SlotObstacle {
-    /// The required participant whose busy time is meant (null: something
-    /// else, such as a window too short for the meeting).
+    /// The required participant whose busy time is meant (null: a rule, or
+    /// a window too short for the meeting).
     pub participant_id: Option<ID>,
+    /// The rule that is meant (working hours, meeting days, notice, buffer,
+    /// daily cap, closed day); null: a participant's busy time, or a window
+    /// too short for the meeting.
+    pub reason: Option<ConflictReason>,
     /// The share of possible start times it rules out (0–1).
     pub share_of_window: f64,
 }
@@ -462,6 +470,7 @@ impl SchedulingQuery {
                 .as_ref()
                 .map(|id| GlobalId::expect(id, NodeKind::Appointment, &["input", "appointmentId"]))
                 .transpose()?,
+            kind: input.kind.map(Into::into),
         };
         let outcome =
             service::check_availability(&ctx.state().db, principal, &ctx.request_meta(), &proposal)
@@ -509,6 +518,7 @@ impl SchedulingQuery {
                     end: p.ends_at,
                 })
                 .collect(),
+            kind: input.kind.map(Into::into),
         };
         let outcome =
             service::suggest_slots(&ctx.state().db, principal, &ctx.request_meta(), &search)
@@ -539,6 +549,7 @@ impl SchedulingQuery {
                     .into_iter()
                     .map(|o| SlotObstacle {
                         participant_id: o.user_id.map(|u| GlobalId::encode(NodeKind::User, u)),
+                        reason: o.reason.map(|r| service::ConflictReason::Rule(r).into()),
                         share_of_window: o.share,
                     })
                     .collect(),
@@ -622,6 +633,7 @@ impl SchedulingMutation {
             ends_at: input.ends_at,
             participants: participants(&input.participants)?,
             exclude: None,
+            kind: Some(input.kind.into()),
         };
         let booking = Booking {
             kind: input.kind.into(),

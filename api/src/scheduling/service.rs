@@ -22,7 +22,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::timeline::{Interval, WeeklyRule};
+use super::{
+    routine::{self, RuleQuery},
+    timeline::{BlockReason, Interval, WeeklyRule},
+};
 use crate::{
     auth::{
         Principal,
@@ -50,16 +53,21 @@ const MAX_TEXT_CHARS: usize = 2000;
 pub enum ConflictReason {
     Appointment,
     Commitment,
+    ExternalCalendar,
+    /// A routine or closed day (see [`BlockReason`]).
+    Rule(BlockReason),
 }
 
 /// Busy time of one person that clashes with a proposed time.
 #[derive(Debug, Clone)]
 pub struct Conflict {
-    pub user_id: Uuid,
+    /// Whose time it is; `None` for a rule about the meeting as a whole
+    /// (notice, meeting days, daily cap, closed day).
+    pub user_id: Option<Uuid>,
     pub interval: Interval,
     pub reason: ConflictReason,
     /// What it is; only for what the viewer may see (their own commitments,
-    /// appointments of cases they are part of).
+    /// appointments of cases they are part of, the rules).
     pub detail: Option<String>,
 }
 
@@ -242,6 +250,8 @@ pub struct Proposal {
     pub participants: Vec<(Uuid, bool)>,
     /// An appointment being moved: its own time does not clash.
     pub exclude: Option<Uuid>,
+    /// The kind of meeting (for the weekdays it may be held on).
+    pub kind: Option<AppointmentKind>,
 }
 
 /// `INVALID_VALUE` on `endsAt` unless the span ends after it starts and
@@ -307,6 +317,22 @@ async fn validate(
     Ok(Ok(view))
 }
 
+/// The routines' blocks for a meeting, given the participants' busy time
+/// (for the travel buffer around their other meetings).
+async fn rule_blocks<C: ConnectionTrait>(
+    db: &C,
+    query: &RuleQuery<'_>,
+    busy: &[Busy],
+) -> AppResult<Vec<routine::RuleBlock>> {
+    let rules = routine::load(db, query).await?;
+    let appointments: Vec<(Uuid, Interval)> = busy
+        .iter()
+        .filter(|b| b.reason == ConflictReason::Appointment)
+        .map(|b| (b.user_id, b.interval))
+        .collect();
+    Ok(routine::blocks(&rules, query.window, &appointments))
+}
+
 /// The clashes of a proposal, labelled for the viewer.
 async fn conflicts_of<C: ConnectionTrait>(
     db: &C,
@@ -319,23 +345,52 @@ async fn conflicts_of<C: ConnectionTrait>(
         start: proposal.starts_at,
         end: proposal.ends_at,
     };
-    let mut conflicts: Vec<Conflict> = busy_of(db, &users, proposed, proposal.exclude)
-        .await?
+    // Busy time around the proposal too, for the travel buffer.
+    let around = Interval {
+        start: proposed.start - Duration::hours(24),
+        end: proposed.end + Duration::hours(24),
+    };
+    let busy = busy_of(db, &users, around, proposal.exclude).await?;
+    let query = RuleQuery {
+        tenant_id: view.model.tenant_id,
+        organiser_organisation: principal.organisation_id,
+        participants: &users,
+        case_id: view.model.id,
+        kind: proposal.kind,
+        window: proposed,
+        exclude: proposal.exclude,
+    };
+    let rules = rule_blocks(db, &query, &busy).await?;
+    let mut conflicts: Vec<Conflict> = busy
         .into_iter()
         .filter(|b| b.interval.overlaps(&proposed))
         .map(|b| {
             let visible = match b.reason {
-                ConflictReason::Commitment => b.user_id == principal.user_id,
+                ConflictReason::Commitment | ConflictReason::ExternalCalendar => {
+                    b.user_id == principal.user_id
+                }
                 ConflictReason::Appointment => b.case_id == Some(view.model.id),
+                ConflictReason::Rule(_) => true,
             };
             Conflict {
-                user_id: b.user_id,
+                user_id: Some(b.user_id),
                 interval: b.interval,
                 reason: b.reason,
                 detail: visible.then_some(b.label),
             }
         })
         .collect();
+    conflicts.extend(
+        rules
+            .into_iter()
+            .filter(|r| r.interval.overlaps(&proposed))
+            .map(|r| Conflict {
+                user_id: r.user_id,
+                interval: r.interval,
+                reason: ConflictReason::Rule(r.reason),
+                detail: Some(r.detail),
+            }),
+    );
     conflicts.sort_by_key(|c| (c.interval.start, c.user_id));
     Ok(conflicts)
 }
@@ -364,13 +419,16 @@ pub struct SlotSearch {
     pub duration: Duration,
     pub count: usize,
     pub preferred: Vec<Interval>,
+    /// The kind of meeting (for the weekdays it may be held on).
+    pub kind: Option<AppointmentKind>,
 }
 
-/// Why no time fits: the participant whose busy time rules out the largest
-/// share of the window first.
+/// Why no time fits: a required participant's busy time or a rule, the one
+/// that rules out the largest share of the window first.
 #[derive(Debug, Clone)]
 pub struct Obstacle {
     pub user_id: Option<Uuid>,
+    pub reason: Option<BlockReason>,
     pub share: f64,
 }
 
@@ -436,14 +494,47 @@ pub async fn suggest_slots(
         ends_at: window.start + Duration::minutes(1) + search.duration,
         participants: search.participants.clone(),
         exclude: None,
+        kind: search.kind,
     };
     if let Err(problem) = validate(db, principal, meta, &probe).await? {
         return Ok(Suggestions::Invalid(problem));
     }
     let users: Vec<Uuid> = search.participants.iter().map(|(u, _)| *u).collect();
+    let around = Interval {
+        start: window.start - Duration::hours(24),
+        end: window.end + Duration::hours(24),
+    };
+    let entries = busy_of(db, &users, around, None).await?;
+    let query = RuleQuery {
+        tenant_id: view.model.tenant_id,
+        organiser_organisation: principal.organisation_id,
+        participants: &users,
+        case_id: view.model.id,
+        kind: search.kind,
+        window,
+        exclude: None,
+    };
+    let rules = rule_blocks(db, &query, &entries).await?;
     let mut busy: HashMap<Uuid, Vec<Interval>> = HashMap::new();
-    for entry in busy_of(db, &users, window, None).await? {
+    for entry in entries {
         busy.entry(entry.user_id).or_default().push(entry.interval);
+    }
+    // A rule about the meeting or a required person rules a time out; one
+    // about an optional person only makes them busy then.
+    let optional: HashSet<Uuid> = search
+        .participants
+        .iter()
+        .filter(|(_, required)| !required)
+        .map(|(u, _)| *u)
+        .collect();
+    let mut blocked = Vec::new();
+    for rule in rules {
+        match rule.user_id {
+            Some(user) if optional.contains(&user) => {
+                busy.entry(user).or_default().push(rule.interval)
+            }
+            _ => blocked.push((rule.reason, rule.interval)),
+        }
     }
     let candidates: Vec<Candidate> = search
         .participants
@@ -461,7 +552,7 @@ pub async fn suggest_slots(
         step: Duration::minutes(15),
         count: search.count,
         preferred: search.preferred.clone(),
-        blocked: Vec::new(),
+        blocked,
     };
     Ok(match suggest(&candidates, &request) {
         Ok(slots) => Suggestions::Slots(slots),
@@ -473,6 +564,7 @@ pub async fn suggest_slots(
                         .participant
                         .and_then(|n| search.participants.get(n as usize))
                         .map(|(u, _)| *u),
+                    reason: r.reason,
                     share: r.blocked_share,
                 })
                 .collect(),
@@ -735,6 +827,7 @@ pub async fn reschedule(
             .filter_map(|p| p.user_id.map(|u| (u, p.required)))
             .collect(),
         exclude: Some(row.id),
+        kind: Some(row.kind),
     };
     if let Err(problem) = validate(db, principal, meta, &proposal).await? {
         return Ok(Booked::Invalid(problem));

@@ -4,7 +4,10 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{appointment, appointment_participant, commitment};
 
-use super::service::{self, Conflict as ServiceConflict, ConflictReason as ServiceReason};
+use super::{
+    service::{self, Conflict as ServiceConflict, ConflictReason as ServiceReason},
+    timeline::BlockReason,
+};
 use crate::{
     error::AppError,
     graphql::{
@@ -176,13 +179,27 @@ crate::connection_type!(
     "One deviation with its cursor."
 );
 
-/// Why a proposed time is not free for a participant.
+/// Why a proposed time is not free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum ConflictReason {
     /// Another appointment in the system.
     Appointment,
     /// A commitment the person entered (school, work, another agency).
     Commitment,
+    /// An event in an external calendar feed of the person or their organisation.
+    ExternalCalendar,
+    /// Outside the working hours of the participant's organisation.
+    OutsideWorkingHours,
+    /// This kind of meeting is held on other weekdays.
+    Routine,
+    /// Too close to another meeting of the participant (travel buffer).
+    Buffer,
+    /// Too soon: within the organisation's minimum notice.
+    Notice,
+    /// The child already has the most meetings allowed that day.
+    DailyCap,
+    /// A closed day (public holiday).
+    ClosedDay,
 }
 
 impl From<ServiceReason> for ConflictReason {
@@ -190,6 +207,15 @@ impl From<ServiceReason> for ConflictReason {
         match reason {
             ServiceReason::Appointment => ConflictReason::Appointment,
             ServiceReason::Commitment => ConflictReason::Commitment,
+            ServiceReason::ExternalCalendar => ConflictReason::ExternalCalendar,
+            ServiceReason::Rule(BlockReason::OutsideWorkingHours) => {
+                ConflictReason::OutsideWorkingHours
+            }
+            ServiceReason::Rule(BlockReason::Routine) => ConflictReason::Routine,
+            ServiceReason::Rule(BlockReason::Buffer) => ConflictReason::Buffer,
+            ServiceReason::Rule(BlockReason::Notice) => ConflictReason::Notice,
+            ServiceReason::Rule(BlockReason::DailyCap) => ConflictReason::DailyCap,
+            ServiceReason::Rule(BlockReason::ClosedDay) => ConflictReason::ClosedDay,
         }
     }
 }
@@ -210,9 +236,13 @@ pub struct Conflict(pub ServiceConflict);
 /// commitments and appointments show only as busy.
 #[Object]
 impl Conflict {
-    /// Who is busy.
+    /// Whose time it is; null for a rule about the meeting as a whole
+    /// (notice, meeting days, daily cap, closed day).
     async fn participant(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user(ctx, self.0.user_id).await
+        match self.0.user_id {
+            Some(id) => user(ctx, id).await,
+            None => Ok(None),
+        }
     }
 
     /// When the busy time starts.
@@ -230,8 +260,8 @@ impl Conflict {
         self.0.reason.into()
     }
 
-    /// What it is, only where the viewer may know (their own commitment, an
-    /// appointment of the same case); null means "busy".
+    /// What it is, only where the viewer may know (their own commitment or
+    /// feed, an appointment of the same case, the rule); null means "busy".
     async fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }

@@ -191,7 +191,7 @@ async fn operations_are_allowed_only_to_the_roles_the_policy_names(backend: Back
     let mut accounts: Vec<&(&str, &str, bool)> =
         ACCOUNTS.iter().filter(|a| a.1 != "ADMIN").collect();
     accounts.push(&ACCOUNTS[0]);
-    for (n, (email, role, _)) in accounts.iter().enumerate() {
+    for (n, (email, role, staff)) in accounts.iter().enumerate() {
         let token = app.login(email).await;
         let expect = |operation: &str, allowed: bool, body: &Value, payload: &str| {
             assert_eq!(
@@ -237,6 +237,31 @@ async fn operations_are_allowed_only_to_the_roles_the_policy_names(backend: Back
             is("ADMIN"),
             &body,
             "revokeInvitation",
+        );
+
+        // Closed days: staff read them, admins add and remove them.
+        let date = format!("2031-01-{:02}", n + 10);
+        let body = app
+            .graphql_as(&token, "mutation($input: AddClosedDayInput!) { addClosedDay(input: $input) { userErrors { code } } }",
+                json!({ "input": { "date": date, "name": "Matrix day" } }))
+            .await;
+        expect("addClosedDay", is("ADMIN"), &body, "addClosedDay");
+        let body = app
+            .graphql_as(&token, "mutation($input: RemoveClosedDayInput!) { removeClosedDay(input: $input) { userErrors { code } } }",
+                json!({ "input": { "date": date } }))
+            .await;
+        expect("removeClosedDay", is("ADMIN"), &body, "removeClosedDay");
+        let body = app
+            .graphql_as(
+                &token,
+                "{ closedDays(from: \"2031-01-01\", to: \"2031-12-31\") { date } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            body["errors"].is_null(),
+            *staff,
+            "{role} closedDays: {body}"
         );
 
         const DEACTIVATE: &str = "mutation($input: DeactivateUserInput!) { deactivateUser(input: $input) { userErrors { code } } }";

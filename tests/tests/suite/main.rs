@@ -16,6 +16,7 @@ mod messaging;
 mod notifications;
 mod oidc;
 mod plans;
+mod routines;
 mod scheduling;
 mod schema;
 mod sessions;

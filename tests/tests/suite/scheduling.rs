@@ -3,7 +3,7 @@
 //! racing bookings, answers with late declines and counter-proposals,
 //! cancelling, and bad input that changes nothing.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_backends};
 use serde_json::{Value, json};
 
@@ -46,10 +46,34 @@ const MINE: &str =
     "query($from: DateTime!, $to: DateTime!) { myAppointments(from: $from, to: $to) {
     id title startsAt participants { user { displayName } response } } }";
 
-/// A whole hour `days` from now at `hour` UTC.
+/// A whole hour at `hour` UTC on the `days`-th day from today on which the
+/// demo municipality is open (or `days` ago, when negative) (its closed days are skipped, so a test about
+/// something else does not meet a public holiday; distinct `days` stay
+/// distinct days in the same order).
 fn at(days: i64, hour: u32) -> DateTime<Utc> {
-    let day = (Utc::now() + Duration::days(days)).date_naive();
+    let today = Utc::now().date_naive();
+    let closed: Vec<chrono::NaiveDate> = [today.year(), today.year() + 1]
+        .into_iter()
+        .flat_map(api::demo::closed_days)
+        .map(|(date, _)| date)
+        .collect();
+    // Past days (for "in the past" errors) are taken as they are.
+    let day = match usize::try_from(days) {
+        Ok(n) => today.iter_days().filter(|d| !closed.contains(d)).nth(n),
+        Err(_) => Some(today + Duration::days(days)),
+    }
+    .unwrap();
     day.and_hms_opt(hour, 0, 0).unwrap().and_utc()
+}
+
+/// Removes the demo's closed days, for a test that needs a time a few hours
+/// from now whatever the date.
+async fn open_every_day(app: &TestApp) {
+    use sea_orm::EntityTrait;
+    entity::closed_day::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
 }
 
 async fn id_of(app: &TestApp, token: &str) -> String {
@@ -272,6 +296,7 @@ async fn answers_need_a_reason_to_decline_and_a_late_decline_is_marked(backend: 
     let anna = app.login(ANNA).await;
     let sara = app.login(SARA).await;
     let sara_id = id_of(&app, &sara).await;
+    open_every_day(&app).await;
     let soon_start = Utc::now() + Duration::hours(3);
     let soon = schedule(
         &app,
@@ -1164,6 +1189,7 @@ async fn attendance_and_deviations_are_followed_up_by_the_team_lead(backend: Bac
     forced["overrideReason"] = json!("The only day the interpreter can");
     assert!(schedule(&app, &anna, forced).await["appointment"].is_object());
     // A late decline.
+    open_every_day(&app).await;
     let soon_start = Utc::now() + Duration::hours(2);
     let soon = schedule(
         &app,
