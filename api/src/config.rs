@@ -186,9 +186,42 @@ pub struct Config {
         global = true
     )]
     pub push_retry_base_ms: u64,
+    /// Minutes between scheduled fetches of each external calendar feed.
+    #[arg(
+        long,
+        env = "CALENDAR_FEED_REFRESH_MINUTES",
+        default_value = "30",
+        global = true
+    )]
+    pub calendar_feed_refresh_minutes: u64,
+    /// Whether calendar feeds may be fetched over plain http and from
+    /// private, loopback and link-local addresses (default: in development
+    /// only; production fetches only public https).
+    #[arg(long, env = "CALENDAR_FEED_ALLOW_PRIVATE", global = true)]
+    pub calendar_feed_allow_private: Option<bool>,
+    /// Seconds between the calendar fetcher's looks for feeds that are due.
+    #[arg(
+        long,
+        env = "CALENDAR_FEED_POLL_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub calendar_feed_poll_seconds: u64,
 }
 
 impl Config {
+    /// How calendar feeds are fetched.
+    pub fn feeds(&self) -> crate::scheduling::feeds::FeedConfig {
+        crate::scheduling::feeds::FeedConfig {
+            refresh: std::time::Duration::from_secs(self.calendar_feed_refresh_minutes.max(1) * 60),
+            allow_private: self
+                .calendar_feed_allow_private
+                .unwrap_or(self.app_env == Environment::Development),
+            poll: std::time::Duration::from_secs(self.calendar_feed_poll_seconds.max(1)),
+            ..Default::default()
+        }
+    }
+
     /// The OIDC settings, when an issuer is configured.
     pub fn oidc(&self) -> anyhow::Result<Option<crate::auth::oidc::OidcConfig>> {
         let Some(issuer) = self.oidc_issuer.as_ref().filter(|i| !i.trim().is_empty()) else {
@@ -233,6 +266,9 @@ impl Config {
             push_allowed_endpoints: Vec::new(),
             push_max_attempts: 8,
             push_retry_base_ms: 1000,
+            calendar_feed_refresh_minutes: 30,
+            calendar_feed_allow_private: None,
+            calendar_feed_poll_seconds: 30,
         }
     }
 }

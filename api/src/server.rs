@@ -53,6 +53,7 @@ pub fn routes(route_state: RouteState) -> impl Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/.well-known/jwks.json", get(jwks))
+        .at("/calendar/:file", get(phone_calendar))
         .data(route_state)
         .around(request_span)
 }
@@ -61,11 +62,16 @@ pub fn routes(route_state: RouteState) -> impl Endpoint {
 /// status, outcome and duration. Never logs bodies, variables or tokens.
 async fn request_span<E: Endpoint>(endpoint: E, mut request: Request) -> poem::Result<Response> {
     let request_id = Uuid::now_v7().to_string();
+    // A phone calendar's path is its secret: never logged.
+    let path = match request.uri().path() {
+        p if p.starts_with("/calendar/") => "/calendar/{token}.ics",
+        p => p,
+    };
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %path,
         operation = field::Empty,
         outcome = field::Empty,
         status = field::Empty,
@@ -90,6 +96,30 @@ async fn request_span<E: Endpoint>(endpoint: E, mut request: Request) -> poem::R
     );
     span.in_scope(|| tracing::info!("request finished"));
     Ok(response)
+}
+
+/// A user's phone calendar (`/calendar/<token>.ics`): 404 for an unknown or
+/// revoked token, without saying which.
+#[handler]
+async fn phone_calendar(
+    Data(route_state): Data<&RouteState>,
+    poem::web::Path(file): poem::web::Path<String>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "Not found").into_response();
+    let Some(token) = file.strip_suffix(".ics") else {
+        return not_found();
+    };
+    match crate::scheduling::phone_calendar::feed_for_token(&route_state.state.db, token).await {
+        Ok(Some(text)) => Response::builder()
+            .content_type("text/calendar; charset=utf-8")
+            .header(header::CACHE_CONTROL, "private, max-age=900")
+            .body(text),
+        Ok(None) => not_found(),
+        Err(error) => {
+            tracing::error!(error = %error.message(), "phone calendar failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Try again later").into_response()
+        }
+    }
 }
 
 #[handler]

@@ -74,6 +74,7 @@ impl Application {
             oidc,
             hub: hub.clone(),
             push: Arc::new(push.clone()),
+            feeds: Arc::new(config.feeds()),
         };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)
@@ -99,6 +100,11 @@ impl Application {
             db.clone(),
             hub.clone(),
             push,
+            shutting_down.clone(),
+        ));
+        tokio::spawn(crate::scheduling::feeds::run_worker(
+            db.clone(),
+            config.feeds(),
             shutting_down.clone(),
         ));
         let endpoint = routes(RouteState {

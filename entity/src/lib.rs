@@ -6,6 +6,7 @@ pub mod audit_chain_head;
 pub mod audit_event;
 pub mod auth_throttle;
 pub mod calendar_feed;
+pub mod calendar_subscription;
 pub mod care_case;
 pub mod case_assignment;
 pub mod case_focus_child;

@@ -1,7 +1,7 @@
 //! Scheduling routines per organisation (working hours, the weekdays a kind of
 //! meeting may be held, minimum notice, buffer, a daily cap per child), closed
-//! days per tenant, and external iCalendar feeds with the busy time imported
-//! from their last good copy.
+//! days per tenant, external iCalendar feeds with the busy time imported from
+//! their last good copy, and the secret addresses of users' phone calendars.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -114,11 +114,50 @@ impl MigrationTrait for Migration {
                     .col(ExternalBusy::StartsAt)
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CalendarSubscription::Table)
+                    .col(pk_uuid(CalendarSubscription::Id))
+                    .col(uuid(CalendarSubscription::TenantId))
+                    .col(uuid(CalendarSubscription::UserId))
+                    .col(string_len(CalendarSubscription::TokenHash, 64))
+                    .col(boolean(CalendarSubscription::FullTitles))
+                    .col(timestamp_with_time_zone(CalendarSubscription::CreatedAt))
+                    .col(timestamp_with_time_zone_null(
+                        CalendarSubscription::LastUsedAt,
+                    ))
+                    .col(timestamp_with_time_zone_null(
+                        CalendarSubscription::RevokedAt,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_calendar_subscription_token")
+                    .table(CalendarSubscription::Table)
+                    .col(CalendarSubscription::TokenHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_calendar_subscription_user")
+                    .table(CalendarSubscription::Table)
+                    .col(CalendarSubscription::UserId)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            CalendarSubscription::Table.into_iden(),
             ExternalBusy::Table.into_iden(),
             CalendarFeed::Table.into_iden(),
             ClosedDay::Table.into_iden(),
@@ -181,4 +220,17 @@ enum ExternalBusy {
     FeedId,
     StartsAt,
     EndsAt,
+}
+
+#[derive(DeriveIden)]
+enum CalendarSubscription {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    TokenHash,
+    FullTitles,
+    CreatedAt,
+    LastUsedAt,
+    RevokedAt,
 }

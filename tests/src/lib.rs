@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 pub mod process;
+pub mod stub;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 

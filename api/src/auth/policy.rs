@@ -66,6 +66,14 @@ pub enum Action {
     },
     /// Add or remove the tenant's closed days (admins).
     ManageClosedDays { tenant_id: Uuid },
+    /// Register, read, fetch or remove an external calendar feed: a
+    /// person's own feed by that person; an organisation's by those who set
+    /// its routine.
+    ManageCalendarFeed {
+        tenant_id: Uuid,
+        user_id: Option<Uuid>,
+        organisation_id: Option<Uuid>,
+    },
 }
 
 /// Authorization decisions. Stateless; every check is a pure function of the
@@ -156,6 +164,23 @@ impl Policy {
             Action::ManageClosedDays { tenant_id } => {
                 principal.tenant_id == tenant_id && principal.role == Role::Admin
             }
+            Action::ManageCalendarFeed {
+                tenant_id,
+                user_id,
+                organisation_id,
+            } => match (user_id, organisation_id) {
+                (Some(user_id), None) => {
+                    principal.tenant_id == tenant_id && principal.user_id == user_id
+                }
+                (None, Some(organisation_id)) => Self::can(
+                    principal,
+                    Action::SetSchedulingRoutine {
+                        tenant_id,
+                        organisation_id,
+                    },
+                ),
+                _ => false,
+            },
         }
     }
 

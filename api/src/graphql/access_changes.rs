@@ -45,6 +45,14 @@ const LEAVE_ACCESS_AS_IT_IS: &[&str] = &[
     "recordFollowUp",
     "recordSafetyAssessment",
     "addFamilyStrength",
+    "setSchedulingRoutine",
+    "addClosedDay",
+    "removeClosedDay",
+    "registerCalendarFeed",
+    "refreshCalendarFeed",
+    "removeCalendarFeed",
+    "createCalendarSubscription",
+    "revokeCalendarSubscription",
 ];
 
 /// Mutations that change access only when they fail: a refresh with a

@@ -23,7 +23,10 @@ use crate::{
     identity::{IdentityMutation, IdentityQuery},
     messaging::{MessagingMutation, MessagingQuery, MessagingSubscription},
     plan::PlanMutation,
-    scheduling::{RulesMutation, RulesQuery, SchedulingMutation, SchedulingQuery},
+    scheduling::{
+        FeedsMutation, FeedsQuery, PhoneCalendarMutation, PhoneCalendarQuery, RulesMutation,
+        RulesQuery, SchedulingMutation, SchedulingQuery,
+    },
 };
 
 pub use node::{GlobalId, Node, NodeQuery};
@@ -46,6 +49,8 @@ pub struct AppState {
     pub hub: Arc<crate::events::hub::Hub>,
     /// Where push notifications go.
     pub push: Arc<crate::events::push::PushConfig>,
+    /// How external calendar feeds are fetched.
+    pub feeds: Arc<crate::scheduling::feeds::FeedConfig>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -72,6 +77,8 @@ pub struct QueryRoot(
     EventsQuery,
     SchedulingQuery,
     RulesQuery,
+    FeedsQuery,
+    PhoneCalendarQuery,
 );
 
 /// The mutation root.
@@ -86,6 +93,8 @@ pub struct MutationRoot(
     EventsMutation,
     SchedulingMutation,
     RulesMutation,
+    FeedsMutation,
+    PhoneCalendarMutation,
 );
 
 /// The subscription root.

@@ -47,6 +47,8 @@ pub enum NodeKind {
     PushDevice,
     Appointment,
     Commitment,
+    CalendarFeed,
+    CalendarSubscription,
 }
 
 impl NodeKind {
@@ -73,6 +75,8 @@ impl NodeKind {
             NodeKind::PushDevice => "PushDevice",
             NodeKind::Appointment => "Appointment",
             NodeKind::Commitment => "Commitment",
+            NodeKind::CalendarFeed => "CalendarFeed",
+            NodeKind::CalendarSubscription => "CalendarSubscription",
         }
     }
 
@@ -100,6 +104,8 @@ impl NodeKind {
             "PushDevice" => NodeKind::PushDevice,
             "Appointment" => NodeKind::Appointment,
             "Commitment" => NodeKind::Commitment,
+            "CalendarFeed" => NodeKind::CalendarFeed,
+            "CalendarSubscription" => NodeKind::CalendarSubscription,
             _ => return None,
         })
     }
@@ -170,6 +176,8 @@ pub enum Node {
     PushDevice(crate::events::types::PushDevice),
     Appointment(crate::scheduling::types::Appointment),
     Commitment(crate::scheduling::types::Commitment),
+    CalendarFeed(crate::scheduling::feeds_api::CalendarFeed),
+    CalendarSubscription(crate::scheduling::phone_calendar::CalendarSubscription),
 }
 
 /// `node` and `nodes`.
@@ -423,6 +431,14 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 .filter(|c| c.owner_id == principal.user_id)
                 .ok_or(AppError::NotFound("commitment"))?,
         )),
+        NodeKind::CalendarFeed => Node::CalendarFeed(
+            crate::scheduling::feeds_api::node(ctx.state(), principal, global.uuid).await?,
+        ),
+        NodeKind::CalendarSubscription => Node::CalendarSubscription(
+            crate::scheduling::phone_calendar::own_subscription(db, principal, global.uuid)
+                .await?
+                .into(),
+        ),
         NodeKind::Consent => Node::Consent(Consent(
             cases::consent(
                 db,

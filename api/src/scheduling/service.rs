@@ -10,13 +10,13 @@ use chrono_tz::Tz;
 use entity::{
     appointment::{self, AppointmentKind, AppointmentStatus, LocationKind},
     appointment_participant::{self, Response},
-    commitment,
+    calendar_feed, commitment,
     deviation::{self, DeviationKind},
-    user_account,
+    external_busy, user_account,
     user_event::UserEventKind,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
@@ -196,6 +196,69 @@ async fn busy_of<C: ConnectionTrait>(
                     None => row.title.clone(),
                 },
             });
+        }
+    }
+    busy.extend(external_busy_of(db, users, window).await?);
+    Ok(busy)
+}
+
+/// Busy time from external calendar feeds: a person's own feeds and their
+/// organisation's (three statements, whatever the number of people).
+async fn external_busy_of<C: ConnectionTrait>(
+    db: &C,
+    users: &[Uuid],
+    window: Interval,
+) -> AppResult<Vec<Busy>> {
+    let organisation_of: HashMap<Uuid, Uuid> = user_account::Entity::find()
+        .filter(user_account::Column::Id.is_in(users.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| Some((u.id, u.organisation_id?)))
+        .collect();
+    let feeds = calendar_feed::Entity::find()
+        .filter(
+            Condition::any()
+                .add(calendar_feed::Column::UserId.is_in(users.iter().copied()))
+                .add(
+                    calendar_feed::Column::OrganisationId.is_in(organisation_of.values().copied()),
+                ),
+        )
+        .all(db)
+        .await?;
+    if feeds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let blocks = external_busy::Entity::find()
+        .filter(external_busy::Column::FeedId.is_in(feeds.iter().map(|f| f.id)))
+        .filter(external_busy::Column::StartsAt.lt(window.end))
+        .filter(external_busy::Column::EndsAt.gt(window.start))
+        .all(db)
+        .await?;
+    let mut busy = Vec::new();
+    for feed in &feeds {
+        let owners: Vec<Uuid> = match (feed.user_id, feed.organisation_id) {
+            (Some(user), _) => vec![user],
+            (None, Some(organisation)) => users
+                .iter()
+                .filter(|u| organisation_of.get(u) == Some(&organisation))
+                .copied()
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        for block in blocks.iter().filter(|b| b.feed_id == feed.id) {
+            for owner in &owners {
+                busy.push(Busy {
+                    user_id: *owner,
+                    interval: Interval {
+                        start: block.starts_at,
+                        end: block.ends_at,
+                    },
+                    reason: ConflictReason::ExternalCalendar,
+                    case_id: None,
+                    label: feed.name.clone(),
+                });
+            }
         }
     }
     Ok(busy)
@@ -1336,21 +1399,36 @@ pub async fn my_appointments(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<appointment::Model>> {
-    let mine: Vec<Uuid> = appointment_participant::Entity::find()
-        .filter(appointment_participant::Column::UserId.eq(principal.user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.appointment_id)
-        .collect();
-    Ok(appointment::Entity::find()
-        .filter(appointment::Column::Id.is_in(mine))
-        .filter(appointment::Column::TenantId.eq(principal.tenant_id))
+    Ok(
+        appointments_of_user(db, principal.tenant_id, principal.user_id, from, to)
+            .await?
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect(),
+    )
+}
+
+/// A user's appointments overlapping a range, with their own participation,
+/// by start (one statement).
+pub async fn appointments_of_user(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<(appointment::Model, appointment_participant::Model)>> {
+    Ok(appointment_participant::Entity::find()
+        .find_also_related(appointment::Entity)
+        .filter(appointment_participant::Column::UserId.eq(user_id))
+        .filter(appointment::Column::TenantId.eq(tenant_id))
         .filter(appointment::Column::StartsAt.lt(to))
         .filter(appointment::Column::EndsAt.gt(from))
         .order_by_asc(appointment::Column::StartsAt)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter_map(|(p, a)| Some((a?, p)))
+        .collect())
 }
 
 /// The appointments of a case between two times (staff and anyone who sees

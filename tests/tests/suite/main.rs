@@ -5,6 +5,7 @@
 
 mod audit;
 mod authorization_matrix;
+mod calendars;
 mod cases;
 mod crash;
 mod foundation;

@@ -3,18 +3,16 @@
 //! the `viewerEvents` stream with replay, and live delivery across two
 //! server processes on one PostgreSQL.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Mutex, time::Duration};
 
 use chrono::{Timelike, Utc};
 use integration_tests::{
     Backend, TestApp, TestDatabase, WsClient, api_binary, assert_cost_does_not_grow,
-    first_error_code, global_id, on_both_backends, process::ServerProcess,
+    first_error_code, global_id, on_both_backends,
+    process::ServerProcess,
+    stub::{Answer, Stub},
 };
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 on_both_backends!(
     unread_counts_follow_reads_and_receipts_respect_the_readers_choice,
@@ -628,66 +626,26 @@ async fn viewer_events_replay_from_a_cursor_then_go_live_without_gap_or_duplicat
 /// 200), and records every body it receives.
 struct Gateway {
     url: String,
-    bodies: Arc<Mutex<Vec<Value>>>,
+    stub: Stub,
 }
 
 async fn gateway(statuses: Vec<u16>) -> Gateway {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/push", listener.local_addr().unwrap());
-    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = bodies.clone();
-    let statuses = Arc::new(Mutex::new(statuses.into_iter()));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let seen = seen.clone();
-            let statuses = statuses.clone();
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                loop {
-                    let Ok(n) = socket.read(&mut buffer).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    request.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&request).to_string();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                let (name, value) = l.split_once(':')?;
-                                name.eq_ignore_ascii_case("content-length")
-                                    .then(|| value.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= length {
-                            seen.lock()
-                                .unwrap()
-                                .push(serde_json::from_str(body).unwrap_or(Value::Null));
-                            break;
-                        }
-                    }
-                }
-                let status = statuses.lock().unwrap().next().unwrap_or(200);
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    Gateway { url, bodies }
+    let statuses = Mutex::new(statuses.into_iter());
+    let stub =
+        Stub::start(move |_| Answer::status(statuses.lock().unwrap().next().unwrap_or(200))).await;
+    Gateway {
+        url: format!("{}/push", stub.base),
+        stub,
+    }
 }
 
 impl Gateway {
     fn received(&self) -> Vec<Value> {
-        self.bodies.lock().unwrap().clone()
+        self.stub
+            .requests()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
+            .collect()
     }
 
     async fn wait_for(&self, count: usize) -> Vec<Value> {
