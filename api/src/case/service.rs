@@ -124,6 +124,9 @@ pub struct CaseBundle {
     pub teams: HashMap<Uuid, team::Model>,
     /// Caseworkers, therapists and team leads of the cases.
     pub users: HashMap<Uuid, user_account::Model>,
+    /// The cases' coming follow-up and coordination meetings, loaded for all
+    /// of them the first time one case asks.
+    pub meetings: tokio::sync::OnceCell<HashMap<Uuid, Vec<entity::appointment::Model>>>,
 }
 
 /// Loads the bundle of several cases.

@@ -307,6 +307,34 @@ impl Case {
         Ok(Some(self.0.model.next_follow_up_due.into()))
     }
 
+    /// Case details: the follow-up meeting booked on the case (a `FOLLOW_UP`
+    /// appointment, proposed or booked, not over yet), and whether it is held
+    /// by the follow-up due date.
+    async fn follow_up_meeting(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::scheduling::deadlines::ScheduledMeeting>> {
+        self.0.require(Category::CaseDetails)?;
+        let bundle = &self.0.bundle;
+        let meetings = bundle
+            .meetings
+            .get_or_try_init(|| {
+                let ids: Vec<Uuid> = bundle.facts.keys().copied().collect();
+                let db = ctx.state().db.clone();
+                async move { crate::scheduling::deadlines::upcoming_meetings(&db, &ids).await }
+            })
+            .await?;
+        Ok(crate::scheduling::deadlines::next_meeting(
+            meetings
+                .get(&self.0.model.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            entity::appointment::AppointmentKind::FollowUp,
+            self.0.model.next_follow_up_due,
+            self.0.zone,
+        ))
+    }
+
     /// Case details: whether the case is open and its follow-up is past due.
     async fn follow_up_overdue(&self) -> Result<Option<bool>> {
         self.0.require(Category::CaseDetails)?;
@@ -433,7 +461,7 @@ impl Case {
         let plan = crate::plan::service::plan_of(&ctx.state().db, self.0.model.id).await?;
         Ok(plan.map(|model| crate::plan::types::CoordinatedPlan {
             model,
-            today: self.0.today(),
+            zone: self.0.zone,
         }))
     }
 

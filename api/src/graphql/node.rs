@@ -327,7 +327,7 @@ async fn load_node(ctx: &Context<'_>, id: &ID) -> Result<Node, AppError> {
                 .map_err(|_| AppError::NotFound("coordinated plan"))?;
             Node::CoordinatedPlan(crate::plan::types::CoordinatedPlan {
                 model: plan,
-                today: view.today(),
+                zone: view.zone,
             })
         }
         NodeKind::Goal => {

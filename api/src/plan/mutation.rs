@@ -1,7 +1,6 @@
 //! Plan mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::NaiveDate;
 
 use super::{
     service::{self, NewIntervention},
@@ -76,11 +75,11 @@ pub struct CoordinatedPlanPayload {
 
 fn payload(
     outcome: Result<entity::coordinated_plan::Model, UserError>,
-    today: NaiveDate,
+    zone: chrono_tz::Tz,
 ) -> CoordinatedPlanPayload {
     match outcome {
         Ok(model) => CoordinatedPlanPayload {
-            plan: Some(CoordinatedPlan { model, today }),
+            plan: Some(CoordinatedPlan { model, zone }),
             user_errors: Vec::new(),
         },
         Err(problem) => CoordinatedPlanPayload {
@@ -90,10 +89,9 @@ fn payload(
     }
 }
 
-async fn today(ctx: &Context<'_>) -> Result<NaiveDate> {
+async fn zone(ctx: &Context<'_>) -> Result<chrono_tz::Tz> {
     let principal = ctx.viewer().principal()?;
-    let zone = crate::case::service::tenant_zone(&ctx.state().db, principal.tenant_id).await?;
-    Ok(crate::case::cadence::local_date(chrono::Utc::now(), zone))
+    Ok(crate::case::service::tenant_zone(&ctx.state().db, principal.tenant_id).await?)
 }
 
 /// Plan mutations.
@@ -126,7 +124,7 @@ impl PlanMutation {
             input.initiated_on.map(Into::into),
         )
         .await?;
-        Ok(payload(outcome, today(ctx).await?))
+        Ok(payload(outcome, zone(ctx).await?))
     }
 
     /// Chooses the coordinating organisation, with a reason.
@@ -152,7 +150,7 @@ impl PlanMutation {
             input.reason_text.as_deref(),
         )
         .await?;
-        Ok(payload(outcome, today(ctx).await?))
+        Ok(payload(outcome, zone(ctx).await?))
     }
 
     /// Adds an intervention to the plan.
@@ -181,7 +179,7 @@ impl PlanMutation {
             },
         )
         .await?;
-        Ok(payload(outcome, today(ctx).await?))
+        Ok(payload(outcome, zone(ctx).await?))
     }
 
     /// Records that the coordination meeting was held and how the child took part.
@@ -202,6 +200,6 @@ impl PlanMutation {
             input.child_non_participation_reason.as_deref(),
         )
         .await?;
-        Ok(payload(outcome, today(ctx).await?))
+        Ok(payload(outcome, zone(ctx).await?))
     }
 }

@@ -66,8 +66,14 @@ async fn organisation(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Organisation>
 /// A coordinated individual plan (SIP) of a case.
 pub struct CoordinatedPlan {
     pub model: coordinated_plan::Model,
-    /// Today in the municipality's time zone.
-    pub today: NaiveDate,
+    /// The municipality's time zone.
+    pub zone: chrono_tz::Tz,
+}
+
+impl CoordinatedPlan {
+    fn today(&self) -> NaiveDate {
+        crate::case::cadence::local_date(chrono::Utc::now(), self.zone)
+    }
 }
 
 /// A coordinated individual plan (SIP) of a case: who initiated it, the
@@ -97,7 +103,27 @@ impl CoordinatedPlan {
 
     /// Whether the meeting is not held and past its due day.
     async fn coordination_meeting_overdue(&self) -> bool {
-        service::meeting_overdue(&self.model, self.today)
+        service::meeting_overdue(&self.model, self.today())
+    }
+
+    /// The coordination meeting booked on the case (proposed or booked, not
+    /// over yet), and whether it is held by the 21-day deadline.
+    async fn coordination_meeting(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::scheduling::deadlines::ScheduledMeeting>> {
+        let meetings =
+            crate::scheduling::deadlines::upcoming_meetings(&ctx.state().db, &[self.model.case_id])
+                .await?;
+        Ok(crate::scheduling::deadlines::next_meeting(
+            meetings
+                .get(&self.model.case_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            entity::appointment::AppointmentKind::CoordinationMeeting,
+            service::meeting_due(self.model.initiated_on),
+            self.zone,
+        ))
     }
 
     /// When the coordination meeting was held.

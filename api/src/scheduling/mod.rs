@@ -1,6 +1,7 @@
 //! Appointments that never clash: busy time from appointments and personal
 //! commitments, clash checks, bookings that cannot race, answers.
 
+pub mod deadlines;
 pub mod feeds;
 pub mod feeds_api;
 pub mod ics;

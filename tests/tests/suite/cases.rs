@@ -392,7 +392,7 @@ async fn a_handover_moves_responsibility_and_keeps_the_history(backend: Backend)
 
 const CASES: &str = "query($first: Int!, $after: String, $filter: CaseFilterInput) {
   cases(first: $first, after: $after, filter: $filter) {
-    edges { cursor node { id status nextFollowUpDue followUpOverdue
+    edges { cursor node { id status nextFollowUpDue followUpOverdue followUpMeeting { inTime }
       family { name members { displayName age kind } }
       focusChildren { displayName age }
       primaryCaseworker { displayName } partnerCaseworker { displayName } team { name } } }

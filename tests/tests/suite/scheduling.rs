@@ -8,6 +8,7 @@ use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_b
 use serde_json::{Value, json};
 
 on_both_backends!(
+    a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline,
     a_clashing_time_is_refused_with_the_conflicts_unless_staff_override_it,
     a_weekly_commitment_keeps_its_local_time_across_daylight_saving_and_skips_exceptions,
     answers_need_a_reason_to_decline_and_a_late_decline_is_marked,
@@ -1286,5 +1287,107 @@ async fn attendance_and_deviations_are_followed_up_by_the_team_lead(backend: Bac
         )
         .await;
     assert_eq!(first_error_code(&by_family), Some("FORBIDDEN"));
+    app.stop().await;
+}
+
+async fn a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login(ANNA).await;
+    let sara = app.login(SARA).await;
+    let sara_id = id_of(&app, &sara).await;
+    const CASE: &str = "query($id: ID!) { case(id: $id) { nextFollowUpDue
+        followUpMeeting { appointmentId status startsAt dueOn inTime }
+        coordinatedPlan { coordinationMeetingDue coordinationMeeting { status dueOn inTime } } } }";
+    let read = || async {
+        app.graphql_as(&anna, CASE, json!({ "id": nilsson_case() }))
+            .await["data"]["case"]
+            .clone()
+    };
+    let case = read().await;
+    assert!(case["followUpMeeting"].is_null(), "{case}");
+    let due =
+        chrono::NaiveDate::parse_from_str(case["nextFollowUpDue"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+
+    // A follow-up meeting before the due date is in time.
+    let early = schedule(
+        &app,
+        &anna,
+        booking("Follow-up", at(3, 9), at(3, 10), &[&sara_id]),
+    )
+    .await;
+    let early_id = early["appointment"]["id"].clone();
+    let case = read().await;
+    assert_eq!(case["followUpMeeting"]["appointmentId"], early_id, "{case}");
+    assert_eq!(case["followUpMeeting"]["status"], "BOOKED");
+    assert_eq!(case["followUpMeeting"]["dueOn"], case["nextFollowUpDue"]);
+    assert_eq!(
+        case["followUpMeeting"]["inTime"],
+        json!(at(3, 9).date_naive() <= due)
+    );
+    // followUpsDue shows it too.
+    let listed = app
+        .graphql_as(
+            &anna,
+            "query($b: Date!) { followUpsDue(before: $b) { id followUpMeeting { inTime } } }",
+            json!({ "b": (due + Duration::days(1)).to_string() }),
+        )
+        .await;
+    let nilsson = listed["data"]["followUpsDue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == nilsson_case())
+        .cloned()
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(
+        nilsson["followUpMeeting"]["inTime"].is_boolean(),
+        "{nilsson}"
+    );
+
+    // Only one after the due date: not in time.
+    let mut late = booking(
+        "Late follow-up",
+        at(0, 9) + Duration::days((due - Utc::now().date_naive()).num_days() + 3),
+        at(0, 10) + Duration::days((due - Utc::now().date_naive()).num_days() + 3),
+        &[&sara_id],
+    );
+    late["overrideReason"] = json!("Whatever the calendar says");
+    assert!(schedule(&app, &anna, late).await["appointment"]["id"].is_string());
+    app.graphql_as(&anna, "mutation($input: CancelAppointmentInput!) { cancelAppointment(input: $input) { userErrors { code } } }",
+        json!({ "input": { "appointmentId": early_id, "reason": "Moved" } }))
+        .await;
+    let case = read().await;
+    assert_eq!(case["followUpMeeting"]["inTime"], false, "{case}");
+
+    // A SIP started today: its coordination meeting (Fridays) within 21 days is in time.
+    let school = global_id(
+        "Organisation",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0001_0002),
+    );
+    let started = app
+        .graphql_as(&anna, "mutation($input: StartCoordinatedPlanInput!) { startCoordinatedPlan(input: $input) { userErrors { code field } } }",
+            json!({ "input": { "caseId": nilsson_case(), "initiatingOrganisationId": school } }))
+        .await;
+    assert_eq!(
+        started["data"]["startCoordinatedPlan"]["userErrors"],
+        json!([]),
+        "{started}"
+    );
+    assert!(read().await["coordinatedPlan"]["coordinationMeeting"].is_null());
+    let friday = (3..10)
+        .map(|d| at(d, 9))
+        .find(|t| t.weekday() == chrono::Weekday::Fri)
+        .unwrap();
+    let mut sip = booking("SIP", friday, friday + Duration::hours(1), &[&sara_id]);
+    sip["kind"] = json!("COORDINATION_MEETING");
+    let booked = schedule(&app, &anna, sip).await;
+    assert!(booked["appointment"]["id"].is_string(), "{booked}");
+    let plan = read().await["coordinatedPlan"].clone();
+    assert_eq!(plan["coordinationMeeting"]["inTime"], true, "{plan}");
+    assert_eq!(
+        plan["coordinationMeeting"]["dueOn"],
+        plan["coordinationMeetingDue"]
+    );
     app.stop().await;
 }
