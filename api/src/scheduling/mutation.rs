@@ -311,6 +311,48 @@ pub struct SuggestSlotsPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// The people and the window of a planning calendar.
+#[derive(Debug, InputObject)]
+pub struct CalendarInput {
+    /// The case the meeting is about (the people must take part in it).
+    pub case_id: ID,
+    /// Whose busy time to show.
+    pub participants: Vec<ID>,
+    /// From.
+    pub from: DateTime<Utc>,
+    /// To (at most 31 days after `from`).
+    pub to: DateTime<Utc>,
+}
+
+/// A period.
+#[derive(SimpleObject)]
+pub struct Period {
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Busy time for planning.
+#[derive(SimpleObject)]
+pub struct PlanningCalendar {
+    /// Every busy period and rule block, by start: whose, why, and details
+    /// only where the viewer may see them.
+    pub busy: Vec<Conflict>,
+    /// The union of all of them within the window: when at least one person
+    /// is busy or a rule rules the time out.
+    pub merged_busy: Vec<Period>,
+}
+
+/// The result of `calendar`.
+#[derive(SimpleObject)]
+pub struct CalendarPayload {
+    /// The calendar; null when there are user errors.
+    pub calendar: Option<PlanningCalendar>,
+    /// Problems the user can fix.
+    pub user_errors: Vec<UserError>,
+}
+
 /// Removing a commitment.
 #[derive(Debug, InputObject)]
 pub struct DeleteCommitmentInput {
@@ -485,6 +527,55 @@ impl SchedulingQuery {
             },
             Err(problem) => CheckAvailabilityPayload {
                 availability: None,
+                user_errors: vec![problem],
+            },
+        })
+    }
+
+    /// The merged busy time of several people for planning (staff on the
+    /// case): appointments, commitments, external calendars and the routines,
+    /// with others' details shown only as busy.
+    async fn calendar(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whose calendar and when.")] input: CalendarInput,
+    ) -> Result<CalendarPayload> {
+        let principal = ctx.viewer().principal()?;
+        let case_id = GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?;
+        let users = input
+            .participants
+            .iter()
+            .map(|id| GlobalId::expect(id, NodeKind::User, &["input", "participants"]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let window = Interval {
+            start: input.from,
+            end: input.to,
+        };
+        let outcome = service::calendar(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            case_id,
+            &users,
+            window,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok((busy, merged)) => CalendarPayload {
+                calendar: Some(PlanningCalendar {
+                    busy: busy.into_iter().map(Conflict).collect(),
+                    merged_busy: merged
+                        .into_iter()
+                        .map(|i| Period {
+                            starts_at: i.start,
+                            ends_at: i.end,
+                        })
+                        .collect(),
+                }),
+                user_errors: Vec::new(),
+            },
+            Err(problem) => CalendarPayload {
+                calendar: None,
                 user_errors: vec![problem],
             },
         })

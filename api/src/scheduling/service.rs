@@ -396,37 +396,36 @@ async fn rule_blocks<C: ConnectionTrait>(
     Ok(routine::blocks(&rules, query.window, &appointments))
 }
 
-/// The clashes of a proposal, labelled for the viewer.
-async fn conflicts_of<C: ConnectionTrait>(
+/// Everyone's busy time and every rule's block overlapping `window`,
+/// labelled for the viewer (details only where they may see them), by start.
+async fn busy_in<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
     view: &CaseView,
-    proposal: &Proposal,
+    users: &[Uuid],
+    window: Interval,
+    kind: Option<AppointmentKind>,
+    exclude: Option<Uuid>,
 ) -> AppResult<Vec<Conflict>> {
-    let users: Vec<Uuid> = proposal.participants.iter().map(|(u, _)| *u).collect();
-    let proposed = Interval {
-        start: proposal.starts_at,
-        end: proposal.ends_at,
-    };
-    // Busy time around the proposal too, for the travel buffer.
+    // Busy time around the window too, for the travel buffer.
     let around = Interval {
-        start: proposed.start - Duration::hours(24),
-        end: proposed.end + Duration::hours(24),
+        start: window.start - Duration::hours(24),
+        end: window.end + Duration::hours(24),
     };
-    let busy = busy_of(db, &users, around, proposal.exclude).await?;
+    let busy = busy_of(db, users, around, exclude).await?;
     let query = RuleQuery {
         tenant_id: view.model.tenant_id,
         organiser_organisation: principal.organisation_id,
-        participants: &users,
+        participants: users,
         case_id: view.model.id,
-        kind: proposal.kind,
-        window: proposed,
-        exclude: proposal.exclude,
+        kind,
+        window,
+        exclude,
     };
     let rules = rule_blocks(db, &query, &busy).await?;
     let mut conflicts: Vec<Conflict> = busy
         .into_iter()
-        .filter(|b| b.interval.overlaps(&proposed))
+        .filter(|b| b.interval.overlaps(&window))
         .map(|b| {
             let visible = match b.reason {
                 ConflictReason::Commitment | ConflictReason::ExternalCalendar => {
@@ -446,7 +445,7 @@ async fn conflicts_of<C: ConnectionTrait>(
     conflicts.extend(
         rules
             .into_iter()
-            .filter(|r| r.interval.overlaps(&proposed))
+            .filter(|r| r.interval.overlaps(&window))
             .map(|r| Conflict {
                 user_id: r.user_id,
                 interval: r.interval,
@@ -456,6 +455,72 @@ async fn conflicts_of<C: ConnectionTrait>(
     );
     conflicts.sort_by_key(|c| (c.interval.start, c.user_id));
     Ok(conflicts)
+}
+
+/// The clashes of a proposal, labelled for the viewer.
+async fn conflicts_of<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    view: &CaseView,
+    proposal: &Proposal,
+) -> AppResult<Vec<Conflict>> {
+    let users: Vec<Uuid> = proposal.participants.iter().map(|(u, _)| *u).collect();
+    let proposed = Interval {
+        start: proposal.starts_at,
+        end: proposal.ends_at,
+    };
+    busy_in(
+        db,
+        principal,
+        view,
+        &users,
+        proposed,
+        proposal.kind,
+        proposal.exclude,
+    )
+    .await
+}
+
+/// Longest window of the merged calendar view.
+pub const MAX_CALENDAR_DAYS: i64 = 31;
+
+/// The participants' busy time in a window, for planning (staff on the
+/// case): each period with whose and why, details only where the viewer may
+/// see them, and the union of everything.
+pub async fn calendar(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    meta: &RequestMeta,
+    case_id: Uuid,
+    users: &[Uuid],
+    window: Interval,
+) -> AppResult<Result<(Vec<Conflict>, Vec<Interval>), UserError>> {
+    let view = case(db, principal, meta, &ReadAudit::default(), case_id).await?;
+    if !manages_goals(view.access.relation) {
+        return Err(AppError::Forbidden);
+    }
+    if window.end <= window.start || window.end - window.start > Duration::days(MAX_CALENDAR_DAYS) {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "to",
+            "Show at most 31 days, ending after the start.",
+        )));
+    }
+    let allowed = invitable(db, &view).await?;
+    if users.is_empty() || users.iter().any(|u| !allowed.contains(u)) {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidValue,
+            "participants",
+            "Choose one or more people who take part in this case.",
+        )));
+    }
+    let busy = busy_in(db, principal, &view, users, window, None, None).await?;
+    let merged = super::timeline::merge(
+        busy.iter()
+            .filter_map(|b| b.interval.intersection(&window))
+            .collect(),
+    );
+    Ok(Ok((busy, merged)))
 }
 
 /// Every clash of a proposed time: which participant, when, and why.

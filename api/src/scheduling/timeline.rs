@@ -55,7 +55,7 @@ impl Interval {
     }
 
     /// The common part of both intervals, if any.
-    fn intersection(&self, other: &Interval) -> Option<Interval> {
+    pub fn intersection(&self, other: &Interval) -> Option<Interval> {
         let common = Interval {
             start: self.start.max(other.start),
             end: self.end.min(other.end),

@@ -229,11 +229,12 @@ async fn user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<User>> {
         .map(User))
 }
 
-/// Busy time of a participant that clashes with a proposed time.
+/// Busy time of a participant, or a period a rule rules out.
 pub struct Conflict(pub ServiceConflict);
 
-/// Busy time of a participant that clashes with a proposed time. Others'
-/// commitments and appointments show only as busy.
+/// Busy time of a participant, or a period a rule rules out: in a clash
+/// check, what clashes with the proposed time; in a planning calendar, what
+/// fills the window. Others' commitments and appointments show only as busy.
 #[Object]
 impl Conflict {
     /// Whose time it is; null for a rule about the meeting as a whole

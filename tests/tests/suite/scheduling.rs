@@ -8,6 +8,7 @@ use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_b
 use serde_json::{Value, json};
 
 on_both_backends!(
+    the_planning_calendar_merges_everyones_busy_time_and_keeps_details_private,
     a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline,
     a_clashing_time_is_refused_with_the_conflicts_unless_staff_override_it,
     a_weekly_commitment_keeps_its_local_time_across_daylight_saving_and_skips_exceptions,
@@ -1389,5 +1390,89 @@ async fn a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline(b
         plan["coordinationMeeting"]["dueOn"],
         plan["coordinationMeetingDue"]
     );
+    app.stop().await;
+}
+
+async fn the_planning_calendar_merges_everyones_busy_time_and_keeps_details_private(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login(ANNA).await;
+    let sara = app.login(SARA).await;
+    let anna_id = id_of(&app, &anna).await;
+    let sara_id = id_of(&app, &sara).await;
+    const CALENDAR: &str = "query($input: CalendarInput!) { calendar(input: $input) {
+        calendar { busy { participant { displayName } reason detail startsAt endsAt } mergedBusy { startsAt endsAt } }
+        userErrors { code field } } }";
+    // Sara is busy 08–10 (her own commitment); Anna books a follow-up 10–11.
+    commit(&app, &sara, at(4, 8), at(4, 10)).await;
+    let booked = schedule(
+        &app,
+        &anna,
+        booking("Follow-up", at(4, 10), at(4, 11), &[&sara_id]),
+    )
+    .await;
+    assert!(booked["appointment"]["id"].is_string(), "{booked}");
+    let input = |people: Vec<&str>, days: i64| {
+        json!({ "input": {
+            "caseId": nilsson_case(), "participants": people,
+            "from": at(4, 0).to_rfc3339(), "to": (at(4, 0) + Duration::days(days)).to_rfc3339(),
+        } })
+    };
+    let body = app
+        .graphql_as(&anna, CALENDAR, input(vec![&anna_id, &sara_id], 1))
+        .await;
+    let calendar = &body["data"]["calendar"]["calendar"];
+    let busy = calendar["busy"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let commitment = busy.iter().find(|b| b["reason"] == "COMMITMENT").unwrap();
+    assert_eq!(commitment["participant"]["displayName"], "Sara Nilsson");
+    assert!(
+        commitment["detail"].is_null(),
+        "Sara's commitment is only busy to Anna"
+    );
+    let meetings: Vec<&Value> = busy
+        .iter()
+        .filter(|b| b["reason"] == "APPOINTMENT")
+        .collect();
+    assert_eq!(meetings.len(), 2, "Anna's and Sara's: {busy:?}");
+    assert!(meetings.iter().all(|m| m["detail"] == "Follow-up"));
+    // 08–10 and 10–11 touch: one merged period.
+    let merged = calendar["mergedBusy"].as_array().unwrap();
+    let (from, to) = (at(4, 8), at(4, 11));
+    assert!(
+        merged.iter().any(|p| {
+            DateTime::parse_from_rfc3339(p["startsAt"].as_str().unwrap()).unwrap() == from
+                && DateTime::parse_from_rfc3339(p["endsAt"].as_str().unwrap()).unwrap() == to
+        }),
+        "{merged:?}"
+    );
+    // The planning calendar is for staff on the case, not for families.
+    let body = app
+        .graphql_as(&sara, CALENDAR, input(vec![&sara_id], 1))
+        .await;
+    assert_eq!(first_error_code(&body), Some("FORBIDDEN"), "{body}");
+    // Someone outside the case, or too long a window: user errors.
+    let ali = app.login("guardian2@exempelby.example").await;
+    let ali_id = id_of(&app, &ali).await;
+    for (people, days, field) in [
+        (vec![sara_id.as_str(), ali_id.as_str()], 1, "participants"),
+        (vec![], 1, "participants"),
+        (vec![sara_id.as_str()], 32, "to"),
+    ] {
+        let body = app.graphql_as(&anna, CALENDAR, input(people, days)).await;
+        assert_eq!(
+            body["data"]["calendar"]["userErrors"],
+            json!([{ "code": "INVALID_VALUE", "field": ["input", field] }]),
+            "{body}"
+        );
+    }
+    // Another tenant's caseworker does not find the case.
+    let grannby = app.login("caseworker@grannby.example").await;
+    let body = app
+        .graphql_as(&grannby, CALENDAR, input(vec![&sara_id], 1))
+        .await;
+    assert_eq!(first_error_code(&body), Some("NOT_FOUND"), "{body}");
     app.stop().await;
 }
