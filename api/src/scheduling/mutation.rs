@@ -91,6 +91,10 @@ pub struct ScheduleAppointmentInput {
     pub participants: Vec<ParticipantInput>,
     /// Book despite clashes, with the reason (recorded as a deviation).
     pub override_reason: Option<String>,
+    /// Only propose the time: the appointment is `PROPOSED` until every
+    /// required participant has accepted, then `BOOKED` (default: book now).
+    #[graphql(default)]
+    pub propose: bool,
 }
 
 /// The result of a booking.
@@ -732,6 +736,7 @@ impl SchedulingMutation {
             location_kind: input.location.kind.into(),
             location: input.location.text,
             override_reason: input.override_reason,
+            propose: input.propose,
         };
         let outcome = service::schedule(
             &ctx.state().db,

@@ -709,6 +709,9 @@ pub struct Booking {
     pub location: Option<String>,
     /// Book despite clashes (staff), with the reason recorded.
     pub override_reason: Option<String>,
+    /// Only propose the time: `PROPOSED` until every required participant
+    /// has accepted, then `BOOKED`.
+    pub propose: bool,
 }
 
 /// The outcome of a booking attempt.
@@ -814,7 +817,11 @@ pub async fn schedule(
         location_kind: Set(booking.location_kind),
         location: Set(location),
         organiser_id: Set(principal.user_id),
-        status: Set(AppointmentStatus::Booked),
+        status: Set(if booking.propose {
+            AppointmentStatus::Proposed
+        } else {
+            AppointmentStatus::Booked
+        }),
         cancel_reason: Set(None),
         override_reason: Set(if conflicts.is_empty() {
             None
@@ -1352,6 +1359,16 @@ pub async fn respond(
     let late = answer.response == Response::Declined && row.starts_at - now < NOTICE;
     let declined = answer.response == Response::Declined;
     let txn = db.begin().await?;
+    // Lock the appointment, so that of two last acceptances arriving together
+    // the second sees the first and books the proposed time.
+    appointment::Entity::update_many()
+        .col_expr(
+            appointment::Column::Version,
+            sea_orm::sea_query::Expr::col(appointment::Column::Version),
+        )
+        .filter(appointment::Column::Id.eq(row.id))
+        .exec(&txn)
+        .await?;
     let mut active = mine.into_active_model();
     active.response = Set(answer.response);
     active.response_reason = Set(reason);
@@ -1372,25 +1389,59 @@ pub async fn respond(
         )
         .await?;
     }
+    // A proposed time is booked once every required participant accepted:
+    // everyone hears of it.
+    let mut events = Vec::new();
+    let mut row = row;
+    if row.status == AppointmentStatus::Proposed && answer.response == Response::Accepted {
+        let everyone = appointment_participant::Entity::find()
+            .filter(appointment_participant::Column::AppointmentId.eq(row.id))
+            .all(&txn)
+            .await?;
+        let all_accepted = everyone
+            .iter()
+            .filter(|p| p.required && p.user_id.is_some())
+            .all(|p| p.response == Response::Accepted);
+        if all_accepted {
+            let mut booked = row.clone().into_active_model();
+            booked.status = Set(AppointmentStatus::Booked);
+            booked.version = Set(row.version + 1);
+            booked.updated_at = Set(now);
+            row = booked.update(&txn).await?;
+            events.extend(
+                everyone
+                    .iter()
+                    .filter_map(|p| p.user_id)
+                    .filter(|u| *u != principal.user_id)
+                    .map(|u| {
+                        appointment_event(
+                            &row,
+                            principal,
+                            u,
+                            UserEventKind::AppointmentChanged,
+                            Notify::RespectingQuietHours,
+                        )
+                    }),
+            );
+        }
+    }
     // The organiser hears of every answer; a decline notifies them.
-    let mut announcements = Vec::new();
     if row.organiser_id != principal.user_id {
         let notify = if declined {
             Notify::RespectingQuietHours
         } else {
             Notify::No
         };
-        let event = appointment_event(
+        events.push(appointment_event(
             &row,
             principal,
             row.organiser_id,
             UserEventKind::AppointmentAnswered,
             notify,
-        );
-        announcements =
-            events::service::append(&txn, principal.tenant_id, vec![event], now).await?;
-        hub.announce_in(&txn, &announcements).await?;
+        ));
     }
+    let announcements = events::service::append(&txn, principal.tenant_id, events, now).await?;
+    hub.announce_in(&txn, &announcements).await?;
     txn.commit().await?;
     hub.announce_committed(&announcements);
     Ok(Ok(row))

@@ -8,6 +8,7 @@ use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_b
 use serde_json::{Value, json};
 
 on_both_backends!(
+    a_proposed_time_is_booked_once_everyone_required_has_accepted,
     the_planning_calendar_merges_everyones_busy_time_and_keeps_details_private,
     a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline,
     a_clashing_time_is_refused_with_the_conflicts_unless_staff_override_it,
@@ -1474,5 +1475,65 @@ async fn the_planning_calendar_merges_everyones_busy_time_and_keeps_details_priv
         .graphql_as(&grannby, CALENDAR, input(vec![&sara_id], 1))
         .await;
     assert_eq!(first_error_code(&body), Some("NOT_FOUND"), "{body}");
+    app.stop().await;
+}
+
+async fn a_proposed_time_is_booked_once_everyone_required_has_accepted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login(ANNA).await;
+    let sara = app.login(SARA).await;
+    let johan = app.login("partner@exempelby.example").await;
+    let sara_id = id_of(&app, &sara).await;
+    let johan_id = id_of(&app, &johan).await;
+    let mut proposal = booking("Home visit", at(5, 13), at(5, 14), &[&sara_id]);
+    proposal["participants"] =
+        json!([{ "userId": sara_id }, { "userId": johan_id, "required": false }]);
+    proposal["propose"] = json!(true);
+    let proposed = schedule(&app, &anna, proposal).await;
+    assert_eq!(proposed["appointment"]["status"], "PROPOSED", "{proposed}");
+    let id = proposed["appointment"]["id"].clone();
+    let status = || async {
+        app.graphql_as(
+            &anna,
+            "query($id: ID!) { node(id: $id) { ... on Appointment { status } } }",
+            json!({ "id": id }),
+        )
+        .await["data"]["node"]["status"]
+            .clone()
+    };
+    // A proposed time already holds the people's time.
+    let clash = schedule(
+        &app,
+        &anna,
+        booking("Other", at(5, 13), at(5, 14), &[&sara_id]),
+    )
+    .await;
+    assert_eq!(clash["userErrors"][0]["code"], "CLASH", "{clash}");
+    // The optional participant's acceptance does not book it; Sara's does.
+    let accept = json!({ "input": { "appointmentId": id, "reply": "ACCEPT" } });
+    app.graphql_as(&johan, RESPOND, accept.clone()).await;
+    assert_eq!(status().await, "PROPOSED");
+    let body = app.graphql_as(&sara, RESPOND, accept).await;
+    assert_eq!(
+        body["data"]["respondToAppointment"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    assert_eq!(status().await, "BOOKED");
+    // Johan hears that it is booked.
+    let events = app
+        .graphql_as(
+            &johan,
+            "{ notifications(first: 10) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    let kinds: Vec<&str> = events["data"]["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"APPOINTMENT_CHANGED"), "{events}");
     app.stop().await;
 }
