@@ -207,9 +207,37 @@ pub struct Config {
         global = true
     )]
     pub calendar_feed_poll_seconds: u64,
+    /// Hours before an appointment that its participants are reminded (0: no reminders).
+    #[arg(
+        long,
+        env = "APPOINTMENT_REMINDER_HOURS",
+        default_value = "24",
+        global = true
+    )]
+    pub appointment_reminder_hours: u64,
+    /// Seconds between the reminder worker's looks for appointments to remind of.
+    #[arg(
+        long,
+        env = "APPOINTMENT_REMINDER_POLL_SECONDS",
+        default_value = "60",
+        global = true
+    )]
+    pub appointment_reminder_poll_seconds: u64,
 }
 
 impl Config {
+    /// When appointment reminders go out; `None` when turned off.
+    pub fn reminders(&self) -> Option<crate::scheduling::reminders::ReminderConfig> {
+        (self.appointment_reminder_hours > 0).then(|| {
+            crate::scheduling::reminders::ReminderConfig {
+                lead: chrono::Duration::hours(
+                    i64::try_from(self.appointment_reminder_hours.min(24 * 14)).unwrap_or(24),
+                ),
+                poll: std::time::Duration::from_secs(self.appointment_reminder_poll_seconds.max(1)),
+            }
+        })
+    }
+
     /// How calendar feeds are fetched.
     pub fn feeds(&self) -> crate::scheduling::feeds::FeedConfig {
         crate::scheduling::feeds::FeedConfig {
@@ -269,6 +297,8 @@ impl Config {
             calendar_feed_refresh_minutes: 30,
             calendar_feed_allow_private: None,
             calendar_feed_poll_seconds: 30,
+            appointment_reminder_hours: 24,
+            appointment_reminder_poll_seconds: 60,
         }
     }
 }

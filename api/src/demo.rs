@@ -532,9 +532,14 @@ async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<usize> {
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(now)
     };
-    // The Monday of this week and of next week.
+    // The Monday of this week, and the first Monday at least two days ahead
+    // (so the demo week never starts within a day's reminder time).
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-    let next_monday = monday + Duration::days(7);
+    let in_two_days = today + Duration::days(2);
+    let next_monday = in_two_days
+        + Duration::days(i64::from(
+            (7 - in_two_days.weekday().num_days_from_monday()) % 7,
+        ));
     let txn = db.begin().await?;
     let commitments = [
         (
@@ -662,6 +667,7 @@ async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<usize> {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            reminded_at: Set(None),
         }
         .insert(&txn)
         .await?;

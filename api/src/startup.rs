@@ -102,6 +102,14 @@ impl Application {
             push,
             shutting_down.clone(),
         ));
+        if let Some(reminders) = config.reminders() {
+            tokio::spawn(crate::scheduling::reminders::run_worker(
+                db.clone(),
+                hub.clone(),
+                reminders,
+                shutting_down.clone(),
+            ));
+        }
         tokio::spawn(crate::scheduling::feeds::run_worker(
             db.clone(),
             config.feeds(),

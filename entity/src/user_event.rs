@@ -25,6 +25,13 @@ pub enum UserEventKind {
     /// An appointment the user takes part in moved to another time.
     #[sea_orm(string_value = "APPOINTMENT_CHANGED")]
     AppointmentChanged,
+    /// A proposed appointment the user takes part in is booked: every
+    /// required participant accepted.
+    #[sea_orm(string_value = "APPOINTMENT_BOOKED")]
+    AppointmentBooked,
+    /// An appointment the user takes part in starts soon.
+    #[sea_orm(string_value = "APPOINTMENT_REMINDER")]
+    AppointmentReminder,
 }
 
 /// One event of a user's stream (`viewerEvents`), in the user's own order;

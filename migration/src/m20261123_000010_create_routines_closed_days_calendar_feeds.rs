@@ -1,7 +1,8 @@
 //! Scheduling routines per organisation (working hours, the weekdays a kind of
 //! meeting may be held, minimum notice, buffer, a daily cap per child), closed
 //! days per tenant, external iCalendar feeds with the busy time imported from
-//! their last good copy, and the secret addresses of users' phone calendars.
+//! their last good copy, the secret addresses of users' phone calendars, and
+//! when each appointment's reminder went out.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -152,10 +153,44 @@ impl MigrationTrait for Migration {
                     .col(CalendarSubscription::UserId)
                     .to_owned(),
             )
+            .await?;
+        // When the reminder before an appointment went out (null: not yet).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Appointment::Table)
+                    .add_column(timestamp_with_time_zone_null(Appointment::RemindedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_appointment_starts")
+                    .table(Appointment::Table)
+                    .col(Appointment::StartsAt)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_appointment_starts")
+                    .table(Appointment::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Appointment::Table)
+                    .drop_column(Appointment::RemindedAt)
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             CalendarSubscription::Table.into_iden(),
             ExternalBusy::Table.into_iden(),
@@ -233,4 +268,11 @@ enum CalendarSubscription {
     CreatedAt,
     LastUsedAt,
     RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum Appointment {
+    Table,
+    RemindedAt,
+    StartsAt,
 }

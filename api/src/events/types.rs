@@ -34,6 +34,11 @@ pub enum ViewerEventKind {
     AppointmentAnswered,
     /// An appointment the viewer takes part in moved; answer it again.
     AppointmentChanged,
+    /// A proposed appointment the viewer takes part in is booked: every
+    /// required participant accepted.
+    AppointmentBooked,
+    /// An appointment the viewer takes part in starts soon.
+    AppointmentReminder,
 }
 
 /// Encodes a position in the viewer's event stream.
@@ -88,6 +93,8 @@ fn appointment_of(event: &user_event::Model) -> Option<ID> {
             | K::AppointmentCancelled
             | K::AppointmentAnswered
             | K::AppointmentChanged
+            | K::AppointmentBooked
+            | K::AppointmentReminder
     )
     .then_some(event.subject_id)
     .flatten()
@@ -223,6 +230,10 @@ impl Notification {
             }
             (user_event::UserEventKind::AppointmentChanged, false, _) => {
                 "An appointment moved: please answer again"
+            }
+            (user_event::UserEventKind::AppointmentBooked, false, _) => "An appointment is booked",
+            (user_event::UserEventKind::AppointmentReminder, false, _) => {
+                "Reminder: you have an appointment soon"
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod feeds_api;
 pub mod ics;
 pub mod mutation;
 pub mod phone_calendar;
+pub mod reminders;
 pub mod routine;
 pub mod rules_api;
 pub mod service;

@@ -340,6 +340,7 @@ mod tests {
                 version: 2,
                 created_at: start,
                 updated_at: start,
+                reminded_at: None,
             },
             appointment_participant::Model {
                 id: Uuid::now_v7(),

@@ -831,6 +831,7 @@ pub async fn schedule(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        reminded_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -981,6 +982,8 @@ pub async fn reschedule(
     }
     let mut active = row.clone().into_active_model();
     active.starts_at = Set(starts_at);
+    // A moved appointment is reminded of again at its new time.
+    active.reminded_at = Set(None);
     active.ends_at = Set(ends_at);
     active.status = Set(AppointmentStatus::Booked);
     if !conflicts.is_empty() {
@@ -1418,7 +1421,7 @@ pub async fn respond(
                             &row,
                             principal,
                             u,
-                            UserEventKind::AppointmentChanged,
+                            UserEventKind::AppointmentBooked,
                             Notify::RespectingQuietHours,
                         )
                     }),

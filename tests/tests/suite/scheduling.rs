@@ -3,11 +3,12 @@
 //! racing bookings, answers with late declines and counter-proposals,
 //! cancelling, and bad input that changes nothing.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_backends};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    a_reminder_goes_out_before_an_appointment_and_again_after_it_moves,
     a_proposed_time_is_booked_once_everyone_required_has_accepted,
     the_planning_calendar_merges_everyones_busy_time_and_keeps_details_private,
     a_booked_follow_up_or_coordination_meeting_shows_against_its_deadline,
@@ -1534,6 +1535,89 @@ async fn a_proposed_time_is_booked_once_everyone_required_has_accepted(backend: 
         .iter()
         .map(|e| e["node"]["kind"].as_str().unwrap())
         .collect();
-    assert!(kinds.contains(&"APPOINTMENT_CHANGED"), "{events}");
+    assert!(kinds.contains(&"APPOINTMENT_BOOKED"), "{events}");
+    app.stop().await;
+}
+
+async fn a_reminder_goes_out_before_an_appointment_and_again_after_it_moves(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.appointment_reminder_poll_seconds = 1;
+    })
+    .await;
+    open_every_day(&app).await;
+    let anna = app.login(ANNA).await;
+    let sara = app.login(SARA).await;
+    let sara_id = id_of(&app, &sara).await;
+    let soon = (Utc::now() + Duration::hours(3))
+        .with_nanosecond(0)
+        .unwrap();
+    let near = schedule(
+        &app,
+        &anna,
+        booking("Soon", soon, soon + Duration::hours(1), &[&sara_id]),
+    )
+    .await;
+    let near_id = near["appointment"]["id"].clone();
+    let far = schedule(
+        &app,
+        &anna,
+        booking("Later", at(5, 9), at(5, 10), &[&sara_id]),
+    )
+    .await;
+    assert!(far["appointment"]["id"].is_string(), "{far}");
+    let reminders = |token: String| {
+        let app = &app;
+        async move {
+            let body = app
+                .graphql_as(
+                    &token,
+                    "{ notifications(first: 50) { edges { node { kind appointmentId title } } } }",
+                    json!({}),
+                )
+                .await;
+            body["data"]["notifications"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"].clone())
+                .filter(|n| n["kind"] == "APPOINTMENT_REMINDER")
+                .collect::<Vec<Value>>()
+        }
+    };
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = reminders(sara.clone()).await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Only the appointment within a day, once, and with no details.
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["appointmentId"], near_id);
+    assert!(!found[0]["title"].as_str().unwrap().contains("Soon"));
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(reminders(sara.clone()).await.len(), 1, "not twice");
+    // The organiser is reminded too.
+    assert_eq!(reminders(anna.clone()).await.len(), 1);
+    // Moved to another time within the day: reminded again.
+    let moved = app
+        .graphql_as(&anna, "mutation($input: RescheduleAppointmentInput!) { rescheduleAppointment(input: $input) { userErrors { code } } }",
+            json!({ "input": { "appointmentId": near_id, "startsAt": (soon + Duration::hours(1)).to_rfc3339(), "endsAt": (soon + Duration::hours(2)).to_rfc3339() } }))
+        .await;
+    assert_eq!(
+        moved["data"]["rescheduleAppointment"]["userErrors"],
+        json!([]),
+        "{moved}"
+    );
+    let mut again = 0;
+    for _ in 0..100 {
+        again = reminders(anna.clone()).await.len();
+        if again == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(again, 2, "reminded again at the new time");
     app.stop().await;
 }
