@@ -26,12 +26,16 @@ use crate::{
 /// Longest span `myAppointments` and `appointments` accept.
 const MAX_RANGE_DAYS: i64 = 366;
 
-/// A person to invite.
+/// A person, or an organisation without a named person yet, to invite (give
+/// exactly one of `userId` and `organisationId`).
 #[derive(Debug, InputObject)]
 pub struct ParticipantInput {
     /// The user (a family member with a login, staff on the case, or a
     /// professional with an `APPOINTMENTS` consent).
-    pub user_id: ID,
+    pub user_id: Option<ID>,
+    /// An organisation with an `APPOINTMENTS` consent on the case, before it
+    /// names who comes; its calendar feeds and meetings count as its busy time.
+    pub organisation_id: Option<ID>,
     /// Whether the meeting needs them (default true).
     #[graphql(default = true)]
     pub required: bool,
@@ -283,7 +287,8 @@ pub struct SuggestedSlot {
     pub starts_at: DateTime<Utc>,
     /// End.
     pub ends_at: DateTime<Utc>,
-    /// The optional participants who are free then.
+    /// The optional participants (users, or organisations without a named
+    /// person) who are free then.
     pub optional_participants_free: Vec<ID>,
     /// Whether it lies within the preferred periods.
     pub in_preferred_time: bool,
@@ -292,9 +297,11 @@ pub struct SuggestedSlot {
 /// What rules out the window when nothing fits.
 #[derive(SimpleObject)]
 pub struct SlotObstacle {
-    /// The required participant whose busy time is meant (null: a rule, or
-    /// a window too short for the meeting).
+    /// The required participant whose busy time is meant (null: a rule, an
+    /// organisation, or a window too short for the meeting).
     pub participant_id: Option<ID>,
+    /// The required organisation (without a named person) whose busy time is meant.
+    pub organisation_id: Option<ID>,
     /// The rule that is meant (working hours, meeting days, notice, buffer,
     /// daily cap, closed day); null: a participant's busy time, or a window
     /// too short for the meeting.
@@ -373,14 +380,31 @@ pub struct CommitmentPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn participants(input: &[ParticipantInput]) -> Result<Vec<(uuid::Uuid, bool)>, AppError> {
-    input
-        .iter()
-        .map(|p| {
-            GlobalId::expect(&p.user_id, NodeKind::User, &["input", "participants"])
-                .map(|id| (id, p.required))
-        })
-        .collect()
+/// People and organisations, (id, required) each.
+type Invitees = (Vec<(uuid::Uuid, bool)>, Vec<(uuid::Uuid, bool)>);
+
+fn participants(input: &[ParticipantInput]) -> Result<Invitees, AppError> {
+    let path = &["input", "participants"];
+    let mut users = Vec::new();
+    let mut organisations = Vec::new();
+    for p in input {
+        match (&p.user_id, &p.organisation_id) {
+            (Some(user), None) => {
+                users.push((GlobalId::expect(user, NodeKind::User, path)?, p.required));
+            }
+            (None, Some(org)) => organisations.push((
+                GlobalId::expect(org, NodeKind::Organisation, path)?,
+                p.required,
+            )),
+            _ => {
+                return Err(AppError::bad_input(
+                    path,
+                    "give exactly one of userId and organisationId per participant",
+                ));
+            }
+        }
+    }
+    Ok((users, organisations))
 }
 
 fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), AppError> {
@@ -506,11 +530,13 @@ impl SchedulingQuery {
         #[graphql(desc = "The proposed time.")] input: CheckAvailabilityInput,
     ) -> Result<CheckAvailabilityPayload> {
         let principal = ctx.viewer().principal()?;
+        let invitees = participants(&input.participants)?;
         let proposal = Proposal {
             case_id: GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
-            participants: participants(&input.participants)?,
+            participants: invitees.0,
+            organisations: invitees.1,
             exclude: input
                 .appointment_id
                 .as_ref()
@@ -595,9 +621,11 @@ impl SchedulingQuery {
         #[graphql(desc = "What to find.")] input: SuggestSlotsInput,
     ) -> Result<SuggestSlotsPayload> {
         let principal = ctx.viewer().principal()?;
+        let invitees = participants(&input.participants)?;
         let search = service::SlotSearch {
             case_id: GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?,
-            participants: participants(&input.participants)?,
+            participants: invitees.0,
+            organisations: invitees.1,
             window: Interval {
                 start: input.from,
                 end: input.to,
@@ -618,7 +646,18 @@ impl SchedulingQuery {
         let outcome =
             service::suggest_slots(&ctx.state().db, principal, &ctx.request_meta(), &search)
                 .await?;
-        let people: Vec<uuid::Uuid> = search.participants.iter().map(|(u, _)| *u).collect();
+        // A slot's optional participants are indices into people, then organisations.
+        let people: Vec<ID> = search
+            .participants
+            .iter()
+            .map(|(u, _)| GlobalId::encode(NodeKind::User, *u))
+            .chain(
+                search
+                    .organisations
+                    .iter()
+                    .map(|(o, _)| GlobalId::encode(NodeKind::Organisation, *o)),
+            )
+            .collect();
         Ok(match outcome {
             service::Suggestions::Slots(slots) => SuggestSlotsPayload {
                 slots: slots
@@ -629,8 +668,7 @@ impl SchedulingQuery {
                         optional_participants_free: slot
                             .optional_available
                             .iter()
-                            .filter_map(|n| people.get(*n as usize))
-                            .map(|u| GlobalId::encode(NodeKind::User, *u))
+                            .filter_map(|n| people.get(*n as usize).cloned())
                             .collect(),
                         in_preferred_time: slot.in_preferred_time,
                     })
@@ -644,6 +682,9 @@ impl SchedulingQuery {
                     .into_iter()
                     .map(|o| SlotObstacle {
                         participant_id: o.user_id.map(|u| GlobalId::encode(NodeKind::User, u)),
+                        organisation_id: o
+                            .organisation_id
+                            .map(|u| GlobalId::encode(NodeKind::Organisation, u)),
                         reason: o.reason.map(|r| service::ConflictReason::Rule(r).into()),
                         share_of_window: o.share,
                     })
@@ -722,11 +763,13 @@ impl SchedulingMutation {
         #[graphql(desc = "The appointment.")] input: ScheduleAppointmentInput,
     ) -> Result<AppointmentPayload> {
         let principal = ctx.viewer().principal()?;
+        let invitees = participants(&input.participants)?;
         let proposal = Proposal {
             case_id: GlobalId::expect(&input.case_id, NodeKind::Case, &["input", "caseId"])?,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
-            participants: participants(&input.participants)?,
+            participants: invitees.0,
+            organisations: invitees.1,
             exclude: None,
             kind: Some(input.kind.into()),
         };

@@ -62,8 +62,10 @@ pub enum ConflictReason {
 #[derive(Debug, Clone)]
 pub struct Conflict {
     /// Whose time it is; `None` for a rule about the meeting as a whole
-    /// (notice, meeting days, daily cap, closed day).
+    /// (notice, meeting days, daily cap, closed day) or an organisation's.
     pub user_id: Option<Uuid>,
+    /// The organisation taking part without a named person whose time it is.
+    pub organisation_id: Option<Uuid>,
     pub interval: Interval,
     pub reason: ConflictReason,
     /// What it is; only for what the viewer may see (their own commitments,
@@ -71,9 +73,12 @@ pub struct Conflict {
     pub detail: Option<String>,
 }
 
-/// One busy interval of a person, with what the viewer may know about it.
+/// One busy interval of a person (or of an organisation taking part without
+/// a named person), with what the viewer may know about it.
 struct Busy {
+    /// The user's id, or the organisation's when `organisation` is set.
     user_id: Uuid,
+    organisation: bool,
     interval: Interval,
     reason: ConflictReason,
     /// The appointment's case, or the commitment's owner.
@@ -138,20 +143,37 @@ pub fn commitment_occurrences(row: &commitment::Model, window: Interval) -> Vec<
     }
 }
 
+/// Who a meeting is for: people, and organisations taking part without a
+/// named person yet.
+#[derive(Debug, Clone, Copy)]
+pub struct People<'a> {
+    pub users: &'a [Uuid],
+    pub organisations: &'a [Uuid],
+}
+
 /// Everyone's busy time in `window`: their appointments (not cancelled, not
-/// declined; `exclude` left out, for a reschedule) and their commitments.
+/// declined; `exclude` left out, for a reschedule), their commitments and
+/// their external calendars; an organisation's appointments and calendars.
 async fn busy_of<C: ConnectionTrait>(
     db: &C,
-    users: &[Uuid],
+    people: People<'_>,
     window: Interval,
     exclude: Option<Uuid>,
 ) -> AppResult<Vec<Busy>> {
+    let users = people.users;
     let mut busy = Vec::new();
-    // One statement: the participations of these people in appointments
-    // that overlap the window (not declined, not cancelled).
+    // One statement: the participations of these people and organisations in
+    // appointments that overlap the window (not declined, not cancelled).
     let taking_part = appointment_participant::Entity::find()
         .find_also_related(appointment::Entity)
-        .filter(appointment_participant::Column::UserId.is_in(users.iter().copied()))
+        .filter(
+            Condition::any()
+                .add(appointment_participant::Column::UserId.is_in(users.iter().copied()))
+                .add(
+                    appointment_participant::Column::OrganisationId
+                        .is_in(people.organisations.iter().copied()),
+                ),
+        )
         .filter(appointment_participant::Column::Response.ne(Response::Declined))
         .filter(
             appointment::Column::Status
@@ -162,7 +184,12 @@ async fn busy_of<C: ConnectionTrait>(
         .all(db)
         .await?;
     for (participant, a) in &taking_part {
-        let (Some(user_id), Some(a)) = (participant.user_id, a) else {
+        let owner = match (participant.user_id, participant.organisation_id) {
+            (Some(user), _) => Some((user, false)),
+            (None, Some(org)) => Some((org, true)),
+            (None, None) => None,
+        };
+        let (Some((user_id, organisation)), Some(a)) = (owner, a) else {
             continue;
         };
         if Some(a.id) == exclude {
@@ -170,6 +197,7 @@ async fn busy_of<C: ConnectionTrait>(
         }
         busy.push(Busy {
             user_id,
+            organisation,
             interval: Interval {
                 start: a.starts_at,
                 end: a.ends_at,
@@ -188,6 +216,7 @@ async fn busy_of<C: ConnectionTrait>(
         for interval in commitment_occurrences(row, window) {
             busy.push(Busy {
                 user_id: row.owner_id,
+                organisation: false,
                 interval,
                 reason: ConflictReason::Commitment,
                 case_id: None,
@@ -198,7 +227,7 @@ async fn busy_of<C: ConnectionTrait>(
             });
         }
     }
-    busy.extend(external_busy_of(db, users, window).await?);
+    busy.extend(external_busy_of(db, people, window).await?);
     Ok(busy)
 }
 
@@ -206,9 +235,10 @@ async fn busy_of<C: ConnectionTrait>(
 /// organisation's (three statements, whatever the number of people).
 async fn external_busy_of<C: ConnectionTrait>(
     db: &C,
-    users: &[Uuid],
+    people: People<'_>,
     window: Interval,
 ) -> AppResult<Vec<Busy>> {
+    let users = people.users;
     let organisation_of: HashMap<Uuid, Uuid> = user_account::Entity::find()
         .filter(user_account::Column::Id.is_in(users.iter().copied()))
         .all(db)
@@ -221,7 +251,12 @@ async fn external_busy_of<C: ConnectionTrait>(
             Condition::any()
                 .add(calendar_feed::Column::UserId.is_in(users.iter().copied()))
                 .add(
-                    calendar_feed::Column::OrganisationId.is_in(organisation_of.values().copied()),
+                    calendar_feed::Column::OrganisationId.is_in(
+                        organisation_of
+                            .values()
+                            .chain(people.organisations)
+                            .copied(),
+                    ),
                 ),
         )
         .all(db)
@@ -237,19 +272,26 @@ async fn external_busy_of<C: ConnectionTrait>(
         .await?;
     let mut busy = Vec::new();
     for feed in &feeds {
-        let owners: Vec<Uuid> = match (feed.user_id, feed.organisation_id) {
-            (Some(user), _) => vec![user],
+        let owners: Vec<(Uuid, bool)> = match (feed.user_id, feed.organisation_id) {
+            (Some(user), _) => vec![(user, false)],
             (None, Some(organisation)) => users
                 .iter()
                 .filter(|u| organisation_of.get(u) == Some(&organisation))
-                .copied()
+                .map(|u| (*u, false))
+                .chain(
+                    people
+                        .organisations
+                        .contains(&organisation)
+                        .then_some((organisation, true)),
+                )
                 .collect(),
             (None, None) => Vec::new(),
         };
         for block in blocks.iter().filter(|b| b.feed_id == feed.id) {
-            for owner in &owners {
+            for (owner, organisation) in &owners {
                 busy.push(Busy {
                     user_id: *owner,
+                    organisation: *organisation,
                     interval: Interval {
                         start: block.starts_at,
                         end: block.ends_at,
@@ -264,13 +306,24 @@ async fn external_busy_of<C: ConnectionTrait>(
     Ok(busy)
 }
 
-/// The users who take part in a case and may be invited: the family members
-/// with a login, the staff on it, and professionals with a live
-/// `APPOINTMENTS` consent (named, or the users of the consenting organisation).
-async fn invitable(db: &DatabaseConnection, view: &CaseView) -> AppResult<HashSet<Uuid>> {
+/// Who may be invited to a case's meetings.
+struct Invitable {
+    /// The family members with a login, the staff on the case, and
+    /// professionals with a live `APPOINTMENTS` consent (named, or the users of
+    /// the consenting organisation).
+    users: HashSet<Uuid>,
+    /// Organisations with a live `APPOINTMENTS` consent, invited before a
+    /// person is named.
+    organisations: HashSet<Uuid>,
+}
+
+async fn invitable(db: &DatabaseConnection, view: &CaseView) -> AppResult<Invitable> {
     let mut users = HashSet::new();
     let Some(facts) = view.bundle.facts.get(&view.model.id) else {
-        return Ok(users);
+        return Ok(Invitable {
+            users,
+            organisations: HashSet::new(),
+        });
     };
     users.insert(facts.primary_caseworker_id);
     users.extend(facts.partner_caseworker_id);
@@ -284,15 +337,16 @@ async fn invitable(db: &DatabaseConnection, view: &CaseView) -> AppResult<HashSe
         .filter(|c| c.live_at(now) && c.categories.contains(Category::Appointments))
         .collect();
     users.extend(live.iter().filter_map(|c| c.user_id));
-    let organisations: Vec<Uuid> = live
+    let organisations: HashSet<Uuid> = live.iter().map(|c| c.organisation_id).collect();
+    let whole: Vec<Uuid> = live
         .iter()
         .filter(|c| c.user_id.is_none())
         .map(|c| c.organisation_id)
         .collect();
-    if !organisations.is_empty() {
+    if !whole.is_empty() {
         users.extend(
             user_account::Entity::find()
-                .filter(user_account::Column::OrganisationId.is_in(organisations))
+                .filter(user_account::Column::OrganisationId.is_in(whole))
                 .filter(user_account::Column::TenantId.eq(view.model.tenant_id))
                 .all(db)
                 .await?
@@ -300,7 +354,10 @@ async fn invitable(db: &DatabaseConnection, view: &CaseView) -> AppResult<HashSe
                 .map(|u| u.id),
         );
     }
-    Ok(users)
+    Ok(Invitable {
+        users,
+        organisations,
+    })
 }
 
 /// A proposed time and who must come.
@@ -311,6 +368,8 @@ pub struct Proposal {
     pub ends_at: DateTime<Utc>,
     /// (user, required)
     pub participants: Vec<(Uuid, bool)>,
+    /// (organisation without a named person yet, required)
+    pub organisations: Vec<(Uuid, bool)>,
     /// An appointment being moved: its own time does not clash.
     pub exclude: Option<Uuid>,
     /// The kind of meeting (for the weekdays it may be held on).
@@ -358,7 +417,7 @@ async fn validate(
             "Choose a time in the future.",
         )));
     }
-    if proposal.participants.is_empty() {
+    if proposal.participants.is_empty() && proposal.organisations.is_empty() {
         return Ok(Err(UserError::on_field(
             UserErrorCode::Required,
             "participants",
@@ -369,7 +428,11 @@ async fn validate(
     if proposal
         .participants
         .iter()
-        .any(|(user, _)| !allowed.contains(user))
+        .any(|(user, _)| !allowed.users.contains(user))
+        || proposal
+            .organisations
+            .iter()
+            .any(|(org, _)| !allowed.organisations.contains(org))
     {
         return Ok(Err(UserError::on_field(
             UserErrorCode::InvalidValue,
@@ -402,17 +465,18 @@ async fn busy_in<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
     view: &CaseView,
-    users: &[Uuid],
+    people: People<'_>,
     window: Interval,
     kind: Option<AppointmentKind>,
     exclude: Option<Uuid>,
 ) -> AppResult<Vec<Conflict>> {
+    let users = people.users;
     // Busy time around the window too, for the travel buffer.
     let around = Interval {
         start: window.start - Duration::hours(24),
         end: window.end + Duration::hours(24),
     };
-    let busy = busy_of(db, users, around, exclude).await?;
+    let busy = busy_of(db, people, around, exclude).await?;
     let query = RuleQuery {
         tenant_id: view.model.tenant_id,
         organiser_organisation: principal.organisation_id,
@@ -435,7 +499,8 @@ async fn busy_in<C: ConnectionTrait>(
                 ConflictReason::Rule(_) => true,
             };
             Conflict {
-                user_id: Some(b.user_id),
+                user_id: (!b.organisation).then_some(b.user_id),
+                organisation_id: b.organisation.then_some(b.user_id),
                 interval: b.interval,
                 reason: b.reason,
                 detail: visible.then_some(b.label),
@@ -448,12 +513,13 @@ async fn busy_in<C: ConnectionTrait>(
             .filter(|r| r.interval.overlaps(&window))
             .map(|r| Conflict {
                 user_id: r.user_id,
+                organisation_id: None,
                 interval: r.interval,
                 reason: ConflictReason::Rule(r.reason),
                 detail: Some(r.detail),
             }),
     );
-    conflicts.sort_by_key(|c| (c.interval.start, c.user_id));
+    conflicts.sort_by_key(|c| (c.interval.start, c.user_id, c.organisation_id));
     Ok(conflicts)
 }
 
@@ -465,6 +531,7 @@ async fn conflicts_of<C: ConnectionTrait>(
     proposal: &Proposal,
 ) -> AppResult<Vec<Conflict>> {
     let users: Vec<Uuid> = proposal.participants.iter().map(|(u, _)| *u).collect();
+    let organisations: Vec<Uuid> = proposal.organisations.iter().map(|(o, _)| *o).collect();
     let proposed = Interval {
         start: proposal.starts_at,
         end: proposal.ends_at,
@@ -473,7 +540,10 @@ async fn conflicts_of<C: ConnectionTrait>(
         db,
         principal,
         view,
-        &users,
+        People {
+            users: &users,
+            organisations: &organisations,
+        },
         proposed,
         proposal.kind,
         proposal.exclude,
@@ -507,14 +577,18 @@ pub async fn calendar(
         )));
     }
     let allowed = invitable(db, &view).await?;
-    if users.is_empty() || users.iter().any(|u| !allowed.contains(u)) {
+    if users.is_empty() || users.iter().any(|u| !allowed.users.contains(u)) {
         return Ok(Err(UserError::on_field(
             UserErrorCode::InvalidValue,
             "participants",
             "Choose one or more people who take part in this case.",
         )));
     }
-    let busy = busy_in(db, principal, &view, users, window, None, None).await?;
+    let people = People {
+        users,
+        organisations: &[],
+    };
+    let busy = busy_in(db, principal, &view, people, window, None, None).await?;
     let merged = super::timeline::merge(
         busy.iter()
             .filter_map(|b| b.interval.intersection(&window))
@@ -549,6 +623,20 @@ pub struct SlotSearch {
     pub preferred: Vec<Interval>,
     /// The kind of meeting (for the weekdays it may be held on).
     pub kind: Option<AppointmentKind>,
+    /// (organisation without a named person yet, required)
+    pub organisations: Vec<(Uuid, bool)>,
+}
+
+impl SlotSearch {
+    /// Everyone, people first: a slot's optional participants and an
+    /// obstacle's participant are indices into this list.
+    pub fn everyone(&self) -> Vec<(Uuid, bool)> {
+        self.participants
+            .iter()
+            .chain(&self.organisations)
+            .copied()
+            .collect()
+    }
 }
 
 /// Why no time fits: a required participant's busy time or a rule, the one
@@ -556,6 +644,7 @@ pub struct SlotSearch {
 #[derive(Debug, Clone)]
 pub struct Obstacle {
     pub user_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
     pub reason: Option<BlockReason>,
     pub share: f64,
 }
@@ -621,6 +710,7 @@ pub async fn suggest_slots(
         starts_at: window.start + Duration::minutes(1),
         ends_at: window.start + Duration::minutes(1) + search.duration,
         participants: search.participants.clone(),
+        organisations: search.organisations.clone(),
         exclude: None,
         kind: search.kind,
     };
@@ -628,11 +718,16 @@ pub async fn suggest_slots(
         return Ok(Suggestions::Invalid(problem));
     }
     let users: Vec<Uuid> = search.participants.iter().map(|(u, _)| *u).collect();
+    let organisations: Vec<Uuid> = search.organisations.iter().map(|(o, _)| *o).collect();
     let around = Interval {
         start: window.start - Duration::hours(24),
         end: window.end + Duration::hours(24),
     };
-    let entries = busy_of(db, &users, around, None).await?;
+    let people = People {
+        users: &users,
+        organisations: &organisations,
+    };
+    let entries = busy_of(db, people, around, None).await?;
     let query = RuleQuery {
         tenant_id: view.model.tenant_id,
         organiser_organisation: principal.organisation_id,
@@ -649,8 +744,8 @@ pub async fn suggest_slots(
     }
     // A rule about the meeting or a required person rules a time out; one
     // about an optional person only makes them busy then.
-    let optional: HashSet<Uuid> = search
-        .participants
+    let everyone = search.everyone();
+    let optional: HashSet<Uuid> = everyone
         .iter()
         .filter(|(_, required)| !required)
         .map(|(u, _)| *u)
@@ -664,8 +759,7 @@ pub async fn suggest_slots(
             _ => blocked.push((rule.reason, rule.interval)),
         }
     }
-    let candidates: Vec<Candidate> = search
-        .participants
+    let candidates: Vec<Candidate> = everyone
         .iter()
         .enumerate()
         .map(|(n, (user, required))| Candidate {
@@ -692,6 +786,11 @@ pub async fn suggest_slots(
                         .participant
                         .and_then(|n| search.participants.get(n as usize))
                         .map(|(u, _)| *u),
+                    organisation_id: r
+                        .participant
+                        .and_then(|n| (n as usize).checked_sub(search.participants.len()))
+                        .and_then(|n| search.organisations.get(n))
+                        .map(|(o, _)| *o),
                     reason: r.reason,
                     share: r.blocked_share,
                 })
@@ -796,7 +895,12 @@ pub async fn schedule(
     if !participants.iter().any(|(u, _)| *u == principal.user_id) {
         participants.push((principal.user_id, true));
     }
-    let users: Vec<Uuid> = participants.iter().map(|(u, _)| *u).collect();
+    // Organisations' time is locked like a person's (ids never collide).
+    let users: Vec<Uuid> = participants
+        .iter()
+        .chain(&proposal.organisations)
+        .map(|(u, _)| *u)
+        .collect();
     let now = Utc::now();
     let txn = db.begin().await?;
     lock_schedules(&txn, &users).await?;
@@ -862,6 +966,25 @@ pub async fn schedule(
             }),
             response_reason: Set(None),
             responded_at: Set(organiser.then_some(now)),
+            late_decline: Set(false),
+            counter_starts_at: Set(None),
+            counter_ends_at: Set(None),
+            attendance: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    // Organisations invited before a person is named: nobody to answer yet.
+    for (organisation, required) in &proposal.organisations {
+        appointment_participant::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            appointment_id: Set(created.id),
+            user_id: Set(None),
+            organisation_id: Set(Some(*organisation)),
+            required: Set(*required),
+            response: Set(Response::Pending),
+            response_reason: Set(None),
+            responded_at: Set(None),
             late_decline: Set(false),
             counter_starts_at: Set(None),
             counter_ends_at: Set(None),
@@ -962,6 +1085,11 @@ pub async fn reschedule(
             .iter()
             .filter_map(|p| p.user_id.map(|u| (u, p.required)))
             .collect(),
+        organisations: participants
+            .iter()
+            .filter(|p| p.user_id.is_none())
+            .filter_map(|p| p.organisation_id.map(|o| (o, p.required)))
+            .collect(),
         exclude: Some(row.id),
         kind: Some(row.kind),
     };
@@ -971,7 +1099,12 @@ pub async fn reschedule(
     let override_reason = override_reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    let users: Vec<Uuid> = proposal.participants.iter().map(|(u, _)| *u).collect();
+    let users: Vec<Uuid> = proposal
+        .participants
+        .iter()
+        .chain(&proposal.organisations)
+        .map(|(u, _)| *u)
+        .collect();
     let now = Utc::now();
     let txn = db.begin().await?;
     lock_schedules(&txn, &users).await?;

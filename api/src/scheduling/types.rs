@@ -15,7 +15,7 @@ use crate::{
         node::{GlobalId, NodeKind},
         scalars::Date,
     },
-    identity::types::User,
+    identity::types::{Organisation, User},
 };
 
 /// What kind of meeting an appointment is.
@@ -220,6 +220,18 @@ impl From<ServiceReason> for ConflictReason {
     }
 }
 
+async fn organisation(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<Organisation>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(ctx
+        .organisation_loader()
+        .load_one(id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map(Organisation))
+}
+
 async fn user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<User>> {
     Ok(ctx
         .user_loader()
@@ -238,12 +250,17 @@ pub struct Conflict(pub ServiceConflict);
 #[Object]
 impl Conflict {
     /// Whose time it is; null for a rule about the meeting as a whole
-    /// (notice, meeting days, daily cap, closed day).
+    /// (notice, meeting days, daily cap, closed day) or an organisation's.
     async fn participant(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         match self.0.user_id {
             Some(id) => user(ctx, id).await,
             None => Ok(None),
         }
+    }
+
+    /// The organisation (taking part without a named person) whose time it is.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.0.organisation_id).await
     }
 
     /// When the busy time starts.
@@ -293,6 +310,17 @@ impl AppointmentParticipant {
             Some(id) => user(ctx, id).await,
             None => Ok(None),
         }
+    }
+
+    /// The organisation invited before it named who comes; null for a person.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(
+            ctx,
+            self.model
+                .organisation_id
+                .filter(|_| self.model.user_id.is_none()),
+        )
+        .await
     }
 
     /// Whether the appointment needs them.

@@ -17,6 +17,7 @@ on_both_backends!(
     a_feed_becomes_busy_time_and_its_last_good_copy_outlives_an_outage,
     feeds_are_fetched_on_schedule_and_belong_to_whoever_registered_them,
     a_phone_calendar_is_discreet_unless_asked_and_stops_when_revoked,
+    an_organisation_without_a_named_person_is_invited_and_its_calendar_counts,
 );
 
 const ANNA: &str = "caseworker@exempelby.example";
@@ -604,5 +605,127 @@ async fn a_phone_calendar_is_discreet_unless_asked_and_stops_when_revoked(backen
         json!({ "input": { "userId": ali_id } }))
         .await;
     assert_eq!(get(&full_path).await.status(), 404);
+    app.stop().await;
+}
+
+async fn an_organisation_without_a_named_person_is_invited_and_its_calendar_counts(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login(ANNA).await;
+    let admin = app.login("admin@exempelby.example").await;
+    let sara = app.login(SARA).await;
+    let sara_id = app.user_id(&sara).await;
+    let calendar = Calendar::start(feed(Weekday::Tue)).await;
+    let body = app
+        .graphql_as(&admin, REGISTER, json!({ "input": { "name": "BUP bookings", "url": calendar.url("bup"), "organisationId": child_psychiatry() } }))
+        .await;
+    assert_eq!(
+        body["data"]["registerCalendarFeed"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    let clinic = json!({ "organisationId": child_psychiatry() });
+    const CHECK_ORG: &str = "query($input: CheckAvailabilityInput!) { checkAvailability(input: $input) {
+        availability { conflicts { participant { displayName } organisation { name } reason } } userErrors { code field } } }";
+    let probe = |start: DateTime<Utc>, people: Value| {
+        json!({ "input": {
+            "caseId": nilsson_case(), "startsAt": start.to_rfc3339(),
+            "endsAt": (start + Duration::hours(1)).to_rfc3339(), "participants": people,
+        } })
+    };
+    // The clinic's calendar is its busy time.
+    let tuesday = next(Weekday::Tue);
+    let body = app
+        .graphql_as(&anna, CHECK_ORG, probe(local(tuesday, 10), json!([clinic])))
+        .await;
+    assert_eq!(
+        body["data"]["checkAvailability"]["availability"]["conflicts"],
+        json!([{ "participant": null, "organisation": { "name": "BUP Exempelby" }, "reason": "EXTERNAL_CALENDAR" }]),
+        "{body}"
+    );
+    // Booked with the clinic (nobody named yet) and Sara.
+    let wednesday = next(Weekday::Wed) + Duration::days(7);
+    let mut booking =
+        probe(local(wednesday, 10), json!([clinic, { "userId": sara_id }]))["input"].clone();
+    booking["kind"] = json!("NETWORK_MEETING");
+    booking["title"] = json!("Network meeting");
+    booking["location"] = json!({ "kind": "ADDRESS", "text": "BUP Exempelby" });
+    const BOOK: &str = "mutation($input: ScheduleAppointmentInput!) { scheduleAppointment(input: $input) {
+        appointment { participants { user { displayName } organisation { name } required response } }
+        conflicts { organisation { name } reason } userErrors { code field } } }";
+    let body = app
+        .graphql_as(&anna, BOOK, json!({ "input": booking.clone() }))
+        .await;
+    let participants = body["data"]["scheduleAppointment"]["appointment"]["participants"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    assert!(
+        participants.iter().any(|p| p["user"].is_null()
+            && p["organisation"]["name"] == "BUP Exempelby"
+            && p["response"] == "PENDING"),
+        "{participants:?}"
+    );
+    // The clinic is now busy then: a second booking with it clashes.
+    let mut second = booking.clone();
+    second["participants"] = json!([clinic]);
+    let body = app
+        .graphql_as(&anna, BOOK, json!({ "input": second }))
+        .await;
+    assert_eq!(
+        body["data"]["scheduleAppointment"]["userErrors"][0]["code"], "CLASH",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["scheduleAppointment"]["conflicts"],
+        json!([{ "organisation": { "name": "BUP Exempelby" }, "reason": "APPOINTMENT" }])
+    );
+    // Suggestions keep clear of the clinic's busy time.
+    let body = app
+        .graphql_as(&anna, "query($input: SuggestSlotsInput!) { suggestSlots(input: $input) { slots { startsAt } userErrors { code } } }",
+            json!({ "input": { "caseId": nilsson_case(), "participants": [clinic], "durationMinutes": 60, "count": 10,
+                "from": local(tuesday, 8).to_rfc3339(), "to": local(tuesday, 14).to_rfc3339() } }))
+        .await;
+    let slots = body["data"]["suggestSlots"]["slots"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    assert!(!slots.is_empty(), "{body}");
+    for slot in &slots {
+        let start = DateTime::parse_from_rfc3339(slot["startsAt"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(
+            start + Duration::hours(1) <= local(tuesday, 9) || start >= local(tuesday, 12),
+            "{slot}"
+        );
+    }
+    // An organisation without an APPOINTMENTS consent on the case, or a
+    // participant naming both a person and an organisation, is refused.
+    let habilitation = global_id(
+        "Organisation",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0001_0004),
+    );
+    let body = app
+        .graphql_as(
+            &anna,
+            CHECK_ORG,
+            probe(
+                local(tuesday, 13),
+                json!([{ "organisationId": habilitation }]),
+            ),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["checkAvailability"]["userErrors"],
+        json!([{ "code": "INVALID_VALUE", "field": ["input", "participants"] }]),
+        "{body}"
+    );
+    let both = json!([{ "organisationId": child_psychiatry(), "userId": sara_id }]);
+    let body = app
+        .graphql_as(&anna, CHECK_ORG, probe(local(tuesday, 13), both))
+        .await;
+    assert_eq!(first_error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     app.stop().await;
 }
