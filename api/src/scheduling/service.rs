@@ -1118,7 +1118,6 @@ pub async fn reschedule(
     // A moved appointment is reminded of again at its new time.
     active.reminded_at = Set(None);
     active.ends_at = Set(ends_at);
-    active.status = Set(AppointmentStatus::Booked);
     if !conflicts.is_empty() {
         active.override_reason = Set(override_reason);
     }

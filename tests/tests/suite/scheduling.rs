@@ -1510,6 +1510,17 @@ async fn a_proposed_time_is_booked_once_everyone_required_has_accepted(backend: 
     )
     .await;
     assert_eq!(clash["userErrors"][0]["code"], "CLASH", "{clash}");
+    // Moved, it is still only proposed.
+    let moved = app
+        .graphql_as(&anna, "mutation($input: RescheduleAppointmentInput!) { rescheduleAppointment(input: $input) { userErrors { code } } }",
+            json!({ "input": { "appointmentId": id, "startsAt": at(5, 14).to_rfc3339(), "endsAt": at(5, 15).to_rfc3339() } }))
+        .await;
+    assert_eq!(
+        moved["data"]["rescheduleAppointment"]["userErrors"],
+        json!([]),
+        "{moved}"
+    );
+    assert_eq!(status().await, "PROPOSED");
     // The optional participant's acceptance does not book it; Sara's does.
     let accept = json!({ "input": { "appointmentId": id, "reply": "ACCEPT" } });
     app.graphql_as(&johan, RESPOND, accept.clone()).await;
