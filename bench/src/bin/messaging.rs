@@ -6,23 +6,21 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    process::Stdio,
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
+use bench::{
+    Api, Server, ServerOptions, Summary, now_micros, pin_to_cpus, raise_open_files, rss_mib,
+    summarise,
+};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt, stream};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 /// Messaging load test (fan-out latency, memory, send throughput).
@@ -92,327 +90,6 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("start the async runtime")?;
     runtime.block_on(run(args))
-}
-
-fn have(program: &str) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-fn pin_to_cpus(pid: u32, cpus: &str) {
-    if have("taskset") {
-        let _ = std::process::Command::new("taskset")
-            .args(["-a", "-p", "-c", cpus, &pid.to_string()])
-            .stdout(Stdio::null())
-            .status();
-    }
-}
-
-/// Raises the soft limit on open files of `pid` to its hard limit (`prlimit`),
-/// and returns the soft limit in force afterwards.
-fn raise_open_files(pid: u32) -> Option<u64> {
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    let mut numbers = line
-        .split_whitespace()
-        .filter_map(|w| w.parse::<u64>().ok());
-    let (soft, hard) = (numbers.next()?, numbers.next().unwrap_or(u64::MAX));
-    if soft < hard && have("prlimit") {
-        let _ = std::process::Command::new("prlimit")
-            .args([
-                "--pid",
-                &pid.to_string(),
-                &format!("--nofile={hard}:{hard}"),
-            ])
-            .status();
-        return Some(hard);
-    }
-    Some(soft)
-}
-
-/// VmRSS of a process, in MiB.
-fn rss_mib(pid: Option<u32>) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
-fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or_default()
-}
-
-/// The server under test: started here (and cleaned up) or given by `--url`.
-struct Server {
-    base: String,
-    pid: Option<u32>,
-    child: Option<Child>,
-    data_dir: Option<PathBuf>,
-    /// (admin URL, database name) of the database created for this run.
-    postgres: Option<(String, String)>,
-}
-
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-impl Server {
-    async fn start(args: &Args) -> anyhow::Result<Server> {
-        if let Some(url) = &args.url {
-            return Ok(Server {
-                base: url.trim_end_matches('/').to_owned(),
-                pid: args.server_pid,
-                child: None,
-                data_dir: None,
-                postgres: None,
-            });
-        }
-        let bin = match &args.server_bin {
-            Some(bin) => bin.clone(),
-            None => std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("target"))
-                .join("release/api"),
-        };
-        if !bin.exists() {
-            bail!(
-                "{} not found: build it with `cargo build --release -p api`",
-                bin.display()
-            );
-        }
-        let run_id = uuid::Uuid::now_v7().simple().to_string();
-        let data_dir = std::env::temp_dir().join(format!("messaging-bench-{run_id}"));
-        std::fs::create_dir_all(&data_dir).context("create the data folder")?;
-        let mut server = Server {
-            base: String::new(),
-            pid: None,
-            child: None,
-            data_dir: Some(data_dir.clone()),
-            postgres: None,
-        };
-        let mut database_url = None;
-        if let Some(admin_url) = &args.database_url {
-            let name = format!("bench_{run_id}");
-            let admin = Database::connect(admin_url.as_str())
-                .await
-                .context("connect to --database-url")?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .context("create the benchmark database")?;
-            admin.close().await.ok();
-            database_url = Some(with_database_name(admin_url, &name));
-            server.postgres = Some((admin_url.clone(), name));
-        }
-        let mut command = if have("taskset") {
-            let mut command = Command::new("taskset");
-            command.args(["-c", &args.server_cpus]).arg(&bin);
-            command
-        } else {
-            Command::new(&bin)
-        };
-        for name in [
-            "DATABASE_URL",
-            "DATABASE_MAX_CONNECTIONS",
-            "APP_ENV",
-            "RUST_LOG",
-        ] {
-            command.env_remove(name);
-        }
-        command
-            .args(["serve", "--demo"])
-            .env("DATA_DIR", &data_dir)
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .env("LOG_FORMAT", "json")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(url) = &database_url {
-            command.env("DATABASE_URL", url);
-        }
-        let mut child = command.spawn().context("start the server")?;
-        // taskset execs the server: same process id.
-        server.pid = child.id();
-        let stderr = child.stderr.take().context("the server's stderr")?;
-        server.child = Some(child);
-        let mut lines = BufReader::new(stderr).lines();
-        let address = tokio::time::timeout(Duration::from_secs(120), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                    && let Some(address) = entry["fields"]["address"].as_str()
-                {
-                    return Ok(address.to_owned());
-                }
-                if !line.starts_with('{') {
-                    eprintln!("server: {line}");
-                }
-            }
-            Err(anyhow!("the server exited before listening"))
-        })
-        .await
-        .context("the server listens within 120 s")??;
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        if let Some(pid) = server.pid {
-            raise_open_files(pid);
-        }
-        server.base = format!("http://{address}");
-        Ok(server)
-    }
-
-    async fn stop(mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill().await;
-        }
-        if let Some((admin_url, name)) = self.postgres.take()
-            && let Ok(admin) = Database::connect(admin_url.as_str()).await
-        {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
-            admin.close().await.ok();
-        }
-        if let Some(dir) = self.data_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// A GraphQL client for one server.
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    url: String,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let body: Value = request.send().await?.json().await?;
-        if body["errors"].is_array() {
-            bail!("GraphQL error: {}", body["errors"]);
-        }
-        Ok(body["data"].clone())
-    }
-
-    async fn login(&self, email: &str, password: &str, device: &str) -> anyhow::Result<String> {
-        let data = self
-            .call(
-                None,
-                "mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken } userErrors { code message } } }",
-                json!({ "input": { "email": email, "password": password, "deviceLabel": device } }),
-            )
-            .await?;
-        data["login"]["tokens"]["accessToken"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("login as {email} failed: {data}"))
-    }
-
-    /// Starts a family conversation; returns its id and latest cursor.
-    async fn start_conversation(
-        &self,
-        token: &str,
-        case_id: &str,
-    ) -> anyhow::Result<(String, String)> {
-        let data = self
-            .call(
-                Some(token),
-                "mutation($input: StartConversationInput!) { startConversation(input: $input) {
-                    conversation { id latestCursor } userErrors { code message } } }",
-                json!({ "input": { "caseId": case_id, "kind": "FAMILY", "title": "Benchmark" } }),
-            )
-            .await?;
-        let conversation = &data["startConversation"]["conversation"];
-        match (
-            conversation["id"].as_str(),
-            conversation["latestCursor"].as_str(),
-        ) {
-            (Some(id), Some(cursor)) => Ok((id.to_owned(), cursor.to_owned())),
-            _ => bail!("startConversation failed: {data}"),
-        }
-    }
-
-    async fn send(
-        &self,
-        token: &str,
-        conversation: &str,
-        client_id: &str,
-        body: &str,
-    ) -> anyhow::Result<()> {
-        let data = self
-            .call(
-                Some(token),
-                "mutation($input: SendMessageInput!) { sendMessage(input: $input) {
-                    message { sequence } userErrors { code message } } }",
-                json!({ "input": { "conversationId": conversation, "clientMessageId": client_id, "body": body } }),
-            )
-            .await?;
-        if data["sendMessage"]["message"]["sequence"].is_i64() {
-            Ok(())
-        } else {
-            bail!("sendMessage failed: {data}")
-        }
-    }
-}
-
-/// Percentiles of a set of durations in microseconds, reported in milliseconds.
-struct Summary {
-    count: usize,
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-fn summarise(mut micros: Vec<u64>) -> Summary {
-    micros.sort_unstable();
-    let at = |p: f64| -> f64 {
-        if micros.is_empty() {
-            return f64::NAN;
-        }
-        let index = ((micros.len() - 1) as f64 * p).round() as usize;
-        micros[index] as f64 / 1000.0
-    };
-    Summary {
-        count: micros.len(),
-        p50: at(0.50),
-        p99: at(0.99),
-        max: at(1.0),
-    }
 }
 
 /// What the subscribers saw.
@@ -629,7 +306,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "sqlite"
     };
     eprintln!("starting the server ({backend})…");
-    let server = Server::start(&args).await?;
+    let server = Server::start(&ServerOptions {
+        url: args.url.clone(),
+        server_pid: args.server_pid,
+        server_bin: args.server_bin.clone(),
+        database_url: args.database_url.clone(),
+        server_cpus: args.server_cpus.clone(),
+    })
+    .await?;
     let result = bench(&args, &server, backend).await;
     server.stop().await;
     result
