@@ -155,6 +155,22 @@ async fn quiet_hours_of<C: ConnectionTrait>(
         .collect())
 }
 
+/// Appends `events` in `txn`, commits it and announces them (with NOTIFY in
+/// the transaction on PostgreSQL, in this process after the commit).
+pub async fn commit_with_events(
+    txn: sea_orm::DatabaseTransaction,
+    hub: &super::hub::Hub,
+    tenant_id: Uuid,
+    events: Vec<NewEvent>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let announcements = append(&txn, tenant_id, events, now).await?;
+    hub.announce_in(&txn, &announcements).await?;
+    txn.commit().await?;
+    hub.announce_committed(&announcements);
+    Ok(())
+}
+
 /// Appends events to their users' streams inside the caller's transaction,
 /// with their notifications and push deliveries; returns the announcements to
 /// make (`Hub::announce_in` before the commit, `announce_committed` after).

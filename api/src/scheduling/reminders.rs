@@ -85,11 +85,7 @@ pub async fn remind_due(
                 ..NewEvent::new(user, UserEventKind::AppointmentReminder)
             })
             .collect();
-        let announcements =
-            events::service::append(&txn, meeting.tenant_id, reminders, now).await?;
-        hub.announce_in(&txn, &announcements).await?;
-        txn.commit().await?;
-        hub.announce_committed(&announcements);
+        events::service::commit_with_events(txn, hub, meeting.tenant_id, reminders, now).await?;
         reminded += 1;
     }
     Ok(reminded)

@@ -951,48 +951,41 @@ pub async fn schedule(
         )
         .await?;
     }
-    for (user, required) in participants {
-        let organiser = user == principal.user_id;
-        appointment_participant::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            appointment_id: Set(created.id),
-            user_id: Set(Some(user)),
-            organisation_id: Set(None),
-            required: Set(required),
-            response: Set(if organiser {
-                Response::Accepted
-            } else {
-                Response::Pending
-            }),
-            response_reason: Set(None),
-            responded_at: Set(organiser.then_some(now)),
-            late_decline: Set(false),
-            counter_starts_at: Set(None),
-            counter_ends_at: Set(None),
-            attendance: Set(None),
-        }
-        .insert(&txn)
+    // The organiser has accepted; organisations invited before a person is
+    // named have nobody to answer yet.
+    let rows = participants
+        .iter()
+        .map(|(user, required)| (Some(*user), None, *required))
+        .chain(
+            proposal
+                .organisations
+                .iter()
+                .map(|(org, required)| (None, Some(*org), *required)),
+        )
+        .map(|(user_id, organisation_id, required)| {
+            let organiser = user_id == Some(principal.user_id);
+            appointment_participant::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                appointment_id: Set(created.id),
+                user_id: Set(user_id),
+                organisation_id: Set(organisation_id),
+                required: Set(required),
+                response: Set(if organiser {
+                    Response::Accepted
+                } else {
+                    Response::Pending
+                }),
+                response_reason: Set(None),
+                responded_at: Set(organiser.then_some(now)),
+                late_decline: Set(false),
+                counter_starts_at: Set(None),
+                counter_ends_at: Set(None),
+                attendance: Set(None),
+            }
+        });
+    appointment_participant::Entity::insert_many(rows)
+        .exec(&txn)
         .await?;
-    }
-    // Organisations invited before a person is named: nobody to answer yet.
-    for (organisation, required) in &proposal.organisations {
-        appointment_participant::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            appointment_id: Set(created.id),
-            user_id: Set(None),
-            organisation_id: Set(Some(*organisation)),
-            required: Set(*required),
-            response: Set(Response::Pending),
-            response_reason: Set(None),
-            responded_at: Set(None),
-            late_decline: Set(false),
-            counter_starts_at: Set(None),
-            counter_ends_at: Set(None),
-            attendance: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-    }
     let invited = proposal
         .participants
         .iter()
@@ -1007,10 +1000,7 @@ pub async fn schedule(
             )
         })
         .collect();
-    let announcements = events::service::append(&txn, principal.tenant_id, invited, now).await?;
-    hub.announce_in(&txn, &announcements).await?;
-    txn.commit().await?;
-    hub.announce_committed(&announcements);
+    events::service::commit_with_events(txn, hub, principal.tenant_id, invited, now).await?;
     Ok(Booked::Done(created))
 }
 
@@ -1174,10 +1164,7 @@ pub async fn reschedule(
             )
         })
         .collect();
-    let announcements = events::service::append(&txn, principal.tenant_id, told, now).await?;
-    hub.announce_in(&txn, &announcements).await?;
-    txn.commit().await?;
-    hub.announce_committed(&announcements);
+    events::service::commit_with_events(txn, hub, principal.tenant_id, told, now).await?;
     Ok(Booked::Done(moved))
 }
 
@@ -1575,10 +1562,7 @@ pub async fn respond(
             notify,
         ));
     }
-    let announcements = events::service::append(&txn, principal.tenant_id, events, now).await?;
-    hub.announce_in(&txn, &announcements).await?;
-    txn.commit().await?;
-    hub.announce_committed(&announcements);
+    events::service::commit_with_events(txn, hub, principal.tenant_id, events, now).await?;
     Ok(Ok(row))
 }
 
@@ -1636,10 +1620,7 @@ pub async fn cancel(
             )
         })
         .collect();
-    let announcements = events::service::append(&txn, principal.tenant_id, told, now).await?;
-    hub.announce_in(&txn, &announcements).await?;
-    txn.commit().await?;
-    hub.announce_committed(&announcements);
+    events::service::commit_with_events(txn, hub, principal.tenant_id, told, now).await?;
     Ok(Ok(cancelled))
 }
 
