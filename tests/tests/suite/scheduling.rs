@@ -713,6 +713,29 @@ async fn scheduling_follows_the_viewers_relation_to_the_case(backend: Backend) {
                 json!({ "id": saras_commitment }),
             )
             .await;
+        // The planning calendar, probed with a window that is too long.
+        let planning = app
+            .graphql_as(
+                &token,
+                "query($input: CalendarInput!) { calendar(input: $input) { userErrors { code } } }",
+                json!({ "input": { "caseId": nilsson_case(), "participants": [sara_id],
+                    "from": at(3, 8).to_rfc3339(), "to": at(60, 8).to_rfc3339() } }),
+            )
+            .await;
+        if *staff {
+            assert_eq!(
+                planning["data"]["calendar"]["userErrors"][0]["code"],
+                "INVALID_VALUE",
+                "{}",
+                row(&format!("calendar {planning}"))
+            );
+        } else {
+            assert!(
+                matches!(first_error_code(&planning), Some("FORBIDDEN" | "NOT_FOUND")),
+                "{}",
+                row(&format!("calendar {planning}"))
+            );
+        }
         if *staff {
             assert_eq!(
                 check["data"]["checkAvailability"]["userErrors"][0]["code"],
