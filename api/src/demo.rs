@@ -694,6 +694,8 @@ async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<usize> {
                 counter_starts_at: Set(None),
                 counter_ends_at: Set(None),
                 attendance: Set(None),
+                starts_at: Set(Some(local(day, from.0, from.1))),
+                ends_at: Set(Some(local(day, to.0, to.1))),
             }
             .insert(&txn)
             .await?;

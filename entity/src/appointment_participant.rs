@@ -34,6 +34,10 @@ pub struct Model {
     pub counter_starts_at: Option<DateTimeUtc>,
     pub counter_ends_at: Option<DateTimeUtc>,
     pub attendance: Option<String>,
+    /// The appointment's time, copied here (and moved with it) so that a
+    /// person's busy time is one index range.
+    pub starts_at: Option<DateTimeUtc>,
+    pub ends_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

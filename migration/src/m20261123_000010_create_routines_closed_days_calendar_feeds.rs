@@ -171,10 +171,67 @@ impl MigrationTrait for Migration {
                     .col(Appointment::StartsAt)
                     .to_owned(),
             )
-            .await
+            .await?;
+        // The appointment's time on each participant row, so that a person's
+        // (or an organisation's) busy time is one index range.
+        for column in [Participant::StartsAt, Participant::EndsAt] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Participant::Table)
+                        .add_column(timestamp_with_time_zone_null(column))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        for (name, column) in [
+            (
+                "idx_appointment_participant_user_starts",
+                Participant::UserId,
+            ),
+            (
+                "idx_appointment_participant_organisation_starts",
+                Participant::OrganisationId,
+            ),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Participant::Table)
+                        .col(column)
+                        .col(Participant::StartsAt)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in [
+            "idx_appointment_participant_user_starts",
+            "idx_appointment_participant_organisation_starts",
+        ] {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name(name)
+                        .table(Participant::Table)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        for column in [Participant::StartsAt, Participant::EndsAt] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Participant::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .drop_index(
                 Index::drop()
@@ -275,4 +332,14 @@ enum Appointment {
     Table,
     RemindedAt,
     StartsAt,
+}
+
+#[derive(DeriveIden)]
+enum Participant {
+    #[sea_orm(iden = "appointment_participant")]
+    Table,
+    UserId,
+    OrganisationId,
+    StartsAt,
+    EndsAt,
 }

@@ -355,6 +355,8 @@ mod tests {
                 counter_starts_at: None,
                 counter_ends_at: None,
                 attendance: None,
+                starts_at: Some(start),
+                ends_at: Some(start + Duration::hours(1)),
             },
         )
     }

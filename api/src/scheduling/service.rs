@@ -166,14 +166,22 @@ async fn busy_of<C: ConnectionTrait>(
     // appointments that overlap the window (not declined, not cancelled).
     let taking_part = appointment_participant::Entity::find()
         .find_also_related(appointment::Entity)
-        .filter(
+        .filter(if people.organisations.is_empty() {
+            Condition::all()
+                .add(appointment_participant::Column::UserId.is_in(users.iter().copied()))
+        } else {
             Condition::any()
                 .add(appointment_participant::Column::UserId.is_in(users.iter().copied()))
                 .add(
                     appointment_participant::Column::OrganisationId
                         .is_in(people.organisations.iter().copied()),
-                ),
-        )
+                )
+        })
+        // The participant's copy of the time: one index range per person
+        // (an appointment lasts at most MAX_DURATION).
+        .filter(appointment_participant::Column::StartsAt.lt(window.end))
+        .filter(appointment_participant::Column::StartsAt.gt(window.start - MAX_DURATION))
+        .filter(appointment_participant::Column::EndsAt.gt(window.start))
         .filter(appointment_participant::Column::Response.ne(Response::Declined))
         .filter(
             appointment::Column::Status
@@ -407,6 +415,15 @@ async fn validate(
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
+    validate_on(db, view, proposal).await
+}
+
+/// [`validate`] once the case is loaded and the viewer may plan on it.
+async fn validate_on(
+    db: &DatabaseConnection,
+    view: CaseView,
+    proposal: &Proposal,
+) -> AppResult<Result<CaseView, UserError>> {
     if let Some(problem) = check_span(proposal.starts_at, proposal.ends_at) {
         return Ok(Err(problem));
     }
@@ -714,9 +731,10 @@ pub async fn suggest_slots(
         exclude: None,
         kind: search.kind,
     };
-    if let Err(problem) = validate(db, principal, meta, &probe).await? {
-        return Ok(Suggestions::Invalid(problem));
-    }
+    let view = match validate_on(db, view, &probe).await? {
+        Ok(view) => view,
+        Err(problem) => return Ok(Suggestions::Invalid(problem)),
+    };
     let users: Vec<Uuid> = search.participants.iter().map(|(u, _)| *u).collect();
     let organisations: Vec<Uuid> = search.organisations.iter().map(|(o, _)| *o).collect();
     let around = Interval {
@@ -981,6 +999,8 @@ pub async fn schedule(
                 counter_starts_at: Set(None),
                 counter_ends_at: Set(None),
                 attendance: Set(None),
+                starts_at: Set(Some(created.starts_at)),
+                ends_at: Set(Some(created.ends_at)),
             }
         });
     appointment_participant::Entity::insert_many(rows)
@@ -1126,6 +1146,18 @@ pub async fn reschedule(
         )
         .await?;
     }
+    appointment_participant::Entity::update_many()
+        .col_expr(
+            appointment_participant::Column::StartsAt,
+            sea_orm::sea_query::Expr::value(Some(moved.starts_at)),
+        )
+        .col_expr(
+            appointment_participant::Column::EndsAt,
+            sea_orm::sea_query::Expr::value(Some(moved.ends_at)),
+        )
+        .filter(appointment_participant::Column::AppointmentId.eq(row.id))
+        .exec(&txn)
+        .await?;
     appointment_participant::Entity::update_many()
         .col_expr(
             appointment_participant::Column::Response,

@@ -172,14 +172,15 @@ async fn seed(db: &DatabaseConnection, people: &[Uuid], args: &Args) -> anyhow::
                 // 45-minute meetings from 08:30, staggered per person and day.
                 let start = 8 * 60 + 30 + m * 120 + ((n + d) % 4) as u32 * 15;
                 let id = Uuid::now_v7();
+                let (starts_at, ends_at) = (at(*day, start), at(*day, start + 45));
                 appointments.push(appointment::ActiveModel {
                     id: Set(id),
                     tenant_id: Set(tenant),
                     case_id: Set(NILSSON_CASE),
                     kind: Set(AppointmentKind::Other),
                     title: Set(format!("Bench {n}-{d}-{m}")),
-                    starts_at: Set(at(*day, start)),
-                    ends_at: Set(at(*day, start + 45)),
+                    starts_at: Set(starts_at),
+                    ends_at: Set(ends_at),
                     location_kind: Set(LocationKind::Video),
                     location: Set(Some("https://meet.invalid".to_owned())),
                     organiser_id: Set(*person),
@@ -204,6 +205,8 @@ async fn seed(db: &DatabaseConnection, people: &[Uuid], args: &Args) -> anyhow::
                     counter_starts_at: Set(None),
                     counter_ends_at: Set(None),
                     attendance: Set(None),
+                    starts_at: Set(Some(starts_at)),
+                    ends_at: Set(Some(ends_at)),
                 });
             }
             for e in 0..args.external_per_day {
