@@ -12,6 +12,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::calendar_feed::Entity",
+        from = "Column::FeedId",
+        to = "super::calendar_feed::Column::Id"
+    )]
+    Feed,
+}
+
+impl Related<super::calendar_feed::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Feed.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

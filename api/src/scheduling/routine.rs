@@ -15,7 +15,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use entity::{
     appointment::{self, AppointmentKind, AppointmentStatus},
-    closed_day, scheduling_routine, tenant, user_account,
+    closed_day, scheduling_routine, user_account,
 };
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -143,8 +143,11 @@ pub struct Rules {
 /// What to load rules for.
 pub struct RuleQuery<'a> {
     pub tenant_id: Uuid,
+    /// The tenant's time zone.
+    pub zone: Tz,
     pub organiser_organisation: Option<Uuid>,
-    pub participants: &'a [Uuid],
+    /// The participants' accounts (loaded once by the caller).
+    pub accounts: &'a [user_account::Model],
     pub case_id: Uuid,
     pub kind: Option<AppointmentKind>,
     pub window: Interval,
@@ -152,18 +155,10 @@ pub struct RuleQuery<'a> {
     pub exclude: Option<Uuid>,
 }
 
-/// Loads the rules (at most five statements, whatever the number of people).
+/// Loads the rules (at most three statements, whatever the number of people).
 pub async fn load<C: ConnectionTrait>(db: &C, query: &RuleQuery<'_>) -> AppResult<Rules> {
-    let zone = tenant::Entity::find_by_id(query.tenant_id)
-        .one(db)
-        .await?
-        .and_then(|t| t.time_zone.parse::<Tz>().ok())
-        .unwrap_or(chrono_tz::UTC);
-    let people = user_account::Entity::find()
-        .filter(user_account::Column::Id.is_in(query.participants.iter().copied()))
-        .filter(user_account::Column::TenantId.eq(query.tenant_id))
-        .all(db)
-        .await?;
+    let zone = query.zone;
+    let people = query.accounts;
     let mut organisations: HashSet<Uuid> = people
         .iter()
         .filter(|p| is_staff(p.role))

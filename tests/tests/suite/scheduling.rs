@@ -4,10 +4,13 @@
 //! cancelling, and bad input that changes nothing.
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
-use integration_tests::{Backend, TestApp, first_error_code, global_id, on_both_backends};
+use integration_tests::{
+    Backend, TestApp, assert_cost_does_not_grow, first_error_code, global_id, on_both_backends,
+};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    suggesting_and_checking_cost_a_fixed_number_of_statements,
     a_reminder_goes_out_before_an_appointment_and_again_after_it_moves,
     a_proposed_time_is_booked_once_everyone_required_has_accepted,
     the_planning_calendar_merges_everyones_busy_time_and_keeps_details_private,
@@ -1653,5 +1656,67 @@ async fn a_reminder_goes_out_before_an_appointment_and_again_after_it_moves(back
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(again, 2, "reminded again at the new time");
+    app.stop().await;
+}
+
+async fn suggesting_and_checking_cost_a_fixed_number_of_statements(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = app.login(ANNA).await;
+    let mut people = Vec::new();
+    for email in [
+        SARA,
+        ELIAS,
+        "partner@exempelby.example",
+        "therapist@exempelby.example",
+        "teamlead@exempelby.example",
+        "teacher@exempelby.example",
+    ] {
+        let token = app.login(email).await;
+        people.push(id_of(&app, &token).await);
+    }
+    // Everyone gets a few meetings on the case in the searched window.
+    for (n, person) in people.iter().enumerate() {
+        let day = 3 + n as i64;
+        let body = schedule(
+            &app,
+            &anna,
+            booking("Busy", at(day, 9), at(day, 10), &[person]),
+        )
+        .await;
+        assert!(body["appointment"]["id"].is_string(), "{body}");
+    }
+    let input = |who: &[String]| {
+        json!({ "input": {
+            "caseId": nilsson_case(), "durationMinutes": 60, "count": 5,
+            "from": at(2, 0).to_rfc3339(), "to": at(16, 0).to_rfc3339(),
+            "participants": who.iter().map(|p| json!({ "userId": p })).collect::<Vec<_>>(),
+        } })
+    };
+    let (one, body) = app
+        .statements_for(&anna, SUGGEST, input(&people[..1]))
+        .await;
+    assert!(body["data"]["suggestSlots"]["slots"].is_array(), "{body}");
+    let (six, _) = app.statements_for(&anna, SUGGEST, input(&people)).await;
+    let check = |who: &[String]| {
+        let mut probe = proposal(
+            at(5, 9),
+            at(5, 12),
+            &who.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        probe["kind"] = json!("FOLLOW_UP");
+        json!({ "input": probe })
+    };
+    let (check_one, body) = app.statements_for(&anna, CHECK, check(&people[..1])).await;
+    assert!(
+        body["data"]["checkAvailability"]["availability"].is_object(),
+        "{body}"
+    );
+    let (check_six, _) = app.statements_for(&anna, CHECK, check(&people)).await;
+    println!(
+        "SQL statements: suggestSlots {one} (1 person) / {six} (6 people); checkAvailability {check_one} / {check_six}"
+    );
+    assert_cost_does_not_grow(one, six, 5, "suggestSlots");
+    assert_cost_does_not_grow(check_one, check_six, 5, "checkAvailability");
+    assert!(six <= 22 && check_six <= 22, "{six} {check_six}");
     app.stop().await;
 }
