@@ -182,7 +182,8 @@ async fn busy_of<C: ConnectionTrait>(
     // Only the columns needed, read by position: a busy person has hundreds
     // of rows here and naming every column of both tables per row showed up
     // as the largest cost in profiles.
-    let taking_part: Vec<(
+    // (user, organisation, appointment, case, title, start, end)
+    type Taking = (
         Option<Uuid>,
         Option<Uuid>,
         Uuid,
@@ -190,7 +191,8 @@ async fn busy_of<C: ConnectionTrait>(
         String,
         DateTime<Utc>,
         DateTime<Utc>,
-    )> = appointment_participant::Entity::find()
+    );
+    let taking_part: Vec<Taking> = appointment_participant::Entity::find()
         .select_only()
         .column(appointment_participant::Column::UserId)
         .column(appointment_participant::Column::OrganisationId)
