@@ -15,7 +15,9 @@ use entity::{
     appointment_participant::{self, Response},
     calendar_feed, commitment, external_busy, user_account,
 };
-use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -298,6 +300,10 @@ async fn bench(args: &Args, server: &Server, backend: &str) -> anyhow::Result<()
         people.push(user.id);
     }
     let busy_per_person = seed(&db, &people, args).await?;
+    // Fresh planner statistics, as a database that has been running has.
+    db.execute_unprepared("ANALYZE")
+        .await
+        .context("analyze the seeded tables")?;
     db.close().await.ok();
     let token = api.login(PEOPLE[0], PASSWORD, "scheduling bench").await?;
     let global = |kind: &str, id: Uuid| {
