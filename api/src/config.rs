@@ -223,6 +223,10 @@ pub struct Config {
         global = true
     )]
     pub appointment_reminder_poll_seconds: u64,
+    /// Whether the schema answers introspection and "did you mean"
+    /// suggestions (default: in development only).
+    #[arg(long, env = "INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
 }
 
 impl Config {
@@ -267,6 +271,12 @@ impl Config {
         }))
     }
 
+    /// Whether introspection and suggestions are on, after the environment's default.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection
+            .unwrap_or(self.app_env == Environment::Development)
+    }
+
     /// Whether GraphiQL is served, after applying the environment's default.
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql
@@ -299,6 +309,7 @@ impl Config {
             calendar_feed_poll_seconds: 30,
             appointment_reminder_hours: 24,
             appointment_reminder_poll_seconds: 60,
+            introspection: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod family;
+pub mod gate;
 pub mod goal;
 pub mod graphql;
 pub mod identity;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use async_graphql::{ErrorExtensionValues, Response as GqlResponse, Value, http::GraphiQLSource};
-use async_graphql_poem::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use futures_util::{SinkExt, StreamExt};
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler,
@@ -123,7 +123,10 @@ async fn phone_calendar(
 }
 
 #[handler]
-fn graphiql(Data(route_state): Data<&RouteState>) -> Response {
+fn graphiql(Data(route_state): Data<&RouteState>, request: &Request) -> Response {
+    if let Some(refusal) = crate::gate::refuse_get_operation(request.uri().query().unwrap_or("")) {
+        return refusal.into_response(&request_id_of(request));
+    }
     if !route_state.graphiql {
         return (
             StatusCode::NOT_FOUND,
@@ -141,18 +144,34 @@ fn graphiql(Data(route_state): Data<&RouteState>) -> Response {
     .into_response()
 }
 
+/// The request id `request_span` gave this request.
+fn request_id_of(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default()
+}
+
 #[handler]
 async fn graphql_http(
     Data(route_state): Data<&RouteState>,
     request: &Request,
-    GraphQLRequest(gql_request): GraphQLRequest,
-) -> Json<GqlResponse> {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default();
+    body: poem::Body,
+) -> Response {
+    let request_id = request_id_of(request);
     let span = tracing::Span::current();
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let gql_request = match crate::gate::read_post(content_type, body).await {
+        Ok(gql_request) => gql_request,
+        Err(refusal) => {
+            span.record("outcome", "refused");
+            return refusal.into_response(&request_id);
+        }
+    };
 
     let authorization = request
         .headers()
@@ -165,7 +184,7 @@ async fn graphql_http(
             let response = GqlResponse::from_errors(vec![
                 async_graphql::Error::from(error).into_server_error(Default::default()),
             ]);
-            return Json(finish_response(response, &request_id));
+            return Json(finish_response(response, &request_id)).into_response();
         }
     };
     let meta = RequestMeta {
@@ -197,7 +216,7 @@ async fn graphql_http(
             "error"
         },
     );
-    Json(response)
+    Json(response).into_response()
 }
 
 /// Gives every error an `extensions.code` and INTERNAL errors the request id.

@@ -75,6 +75,7 @@ impl Application {
             hub: hub.clone(),
             push: Arc::new(push.clone()),
             feeds: Arc::new(config.feeds()),
+            introspection: config.introspection_enabled(),
         };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)

@@ -51,6 +51,8 @@ pub struct AppState {
     pub push: Arc<crate::events::push::PushConfig>,
     /// How external calendar feeds are fetched.
     pub feeds: Arc<crate::scheduling::feeds::FeedConfig>,
+    /// Whether introspection and "did you mean" suggestions are on.
+    pub introspection: bool,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -117,6 +119,9 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     .extension(telemetry::OperationName)
     .extension(access_changes::AccessChanges)
     .extension(viewer_extension::ResolveConnectionViewer);
+    if state.as_ref().is_some_and(|s| !s.introspection) {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
     if let Some(state) = state {
         builder = builder
             .data(loaders::organisation_loader(state.db.clone()))

@@ -9,6 +9,7 @@ mod calendars;
 mod cases;
 mod crash;
 mod foundation;
+mod gate;
 mod goals;
 mod identity;
 mod invitations;

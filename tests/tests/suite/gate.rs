@@ -1,0 +1,170 @@
+//! The request gate in front of GraphQL over HTTP: JSON POSTs only, no
+//! operations by GET, one operation per request, bounded bodies, query texts
+//! and aliases; introspection and suggestions off in production.
+
+use integration_tests::{Backend, TestApp, on_both_backends};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    only_single_json_posts_of_bounded_size_reach_graphql,
+    production_answers_no_introspection_and_no_suggestions,
+);
+
+const LOGIN: &str = r#"mutation { login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } } }"#;
+
+async fn refused(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+async fn sessions(app: &TestApp, token: &str) -> usize {
+    app.graphql_as(token, "{ viewer { sessions { id } } }", json!({}))
+        .await["data"]["viewer"]["sessions"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default()
+}
+
+async fn only_single_json_posts_of_bounded_size_reach_graphql(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@exempelby.example").await;
+    let before = sessions(&app, &admin).await;
+    let url = app.url("/graphql");
+    let body = json!({ "query": LOGIN }).to_string();
+
+    // A mutation in a text/plain or form POST (what a cross-site form can
+    // send) is refused and does nothing.
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            refused(response).await,
+            (415, "UNSUPPORTED_MEDIA_TYPE".to_owned()),
+            "{content_type}"
+        );
+    }
+    // Operations by GET are refused (GraphiQL itself is still served).
+    for query in ["%7B__typename%7D", "mutation%20%7Blogout%7Bok%7D%7D"] {
+        let response = app
+            .client
+            .get(format!("{url}?query={query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["allow"], "POST");
+        assert_eq!(
+            refused(response).await,
+            (405, "METHOD_NOT_ALLOWED".to_owned())
+        );
+    }
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 200);
+    // A batch of 200 logins is refused as a whole.
+    let batch: Vec<Value> = (0..200).map(|_| json!({ "query": LOGIN })).collect();
+    let response = app.client.post(&url).json(&batch).send().await.unwrap();
+    assert_eq!(
+        refused(response).await,
+        (400, "BATCH_NOT_SUPPORTED".to_owned())
+    );
+    assert_eq!(sessions(&app, &admin).await, before, "nothing was executed");
+
+    // Oversized bodies and query texts, too many aliases.
+    let padding = " ".repeat(70 * 1024);
+    let response = app
+        .client
+        .post(&url)
+        .json(&json!({ "query": format!("{{ __typename {padding} }}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(response).await,
+        (413, "PAYLOAD_TOO_LARGE".to_owned())
+    );
+    let response = app
+        .client
+        .post(&url)
+        .json(&json!({ "query": format!("{{ __typename {} }}", " ".repeat(20 * 1024)) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused(response).await, (413, "QUERY_TOO_LARGE".to_owned()));
+    let aliases = (0..31)
+        .map(|n| format!("a{n}: viewer {{ user {{ id }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&admin)
+        .json(&json!({ "query": format!("{{ {aliases} }}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(response).await,
+        (400, "TOO_MANY_ALIASES".to_owned())
+    );
+    // What the apps send still passes.
+    let body = app
+        .graphql_as(
+            &admin,
+            "{ a: viewer { user { id } } b: viewer { tenant { name } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.stop().await;
+}
+
+async fn production_answers_no_introspection_and_no_suggestions(backend: Backend) {
+    let production = TestApp::spawn_with(backend.clone(), |config| {
+        config.app_env = api::config::Environment::Production;
+        config.token_signing_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned());
+    })
+    .await;
+    let development = TestApp::spawn(backend).await;
+    const INTROSPECT: &str = "{ __schema { queryType { name } } }";
+    const TYPO: &str = "{ viewr { user { id } } }";
+    let body = production.graphql(INTROSPECT, json!({})).await;
+    // The engine answers introspection with nothing at all.
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let body = production.graphql(TYPO, json!({})).await;
+    let message = body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!message.contains("Did you mean"), "{message}");
+
+    let body = development.graphql(INTROSPECT, json!({})).await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+    let body = development.graphql(TYPO, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Did you mean"),
+        "{body}"
+    );
+    production.stop().await;
+    development.stop().await;
+}
