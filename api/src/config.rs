@@ -227,6 +227,10 @@ pub struct Config {
     /// suggestions (default: in development only).
     #[arg(long, env = "INTROSPECTION", global = true)]
     pub introspection: Option<bool>,
+    /// A bearer token `GET /metrics` requires (default: none, open to
+    /// whoever reaches the port — keep it on an internal network).
+    #[arg(long, env = "METRICS_TOKEN", global = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -310,6 +314,7 @@ impl Config {
             appointment_reminder_hours: 24,
             appointment_reminder_poll_seconds: 60,
             introspection: None,
+            metrics_token: None,
         }
     }
 }

@@ -72,11 +72,11 @@ pub fn refuse_get_operation(query_string: &str) -> Option<Refusal> {
     })
 }
 
+/// A checked request and its operation's name (for metrics and logs).
+pub type Checked = (async_graphql::Request, Option<String>);
+
 /// Reads and checks a POSTed GraphQL request.
-pub async fn read_post(
-    content_type: Option<&str>,
-    body: Body,
-) -> Result<async_graphql::Request, Refusal> {
+pub async fn read_post(content_type: Option<&str>, body: Body) -> Result<Checked, Refusal> {
     let is_json = content_type
         .and_then(|c| c.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
@@ -118,13 +118,15 @@ pub async fn read_post(
             "The body is not a GraphQL request ({\"query\", \"variables\", \"operationName\"}).",
         )
     })?;
-    check_document(&request.query)?;
-    Ok(request)
+    let name = check_document(&request.query)?;
+    let name = request.operation_name.clone().or(name);
+    Ok((request, name))
 }
 
-/// Checks a query text's size and its aliases. A text that does not parse
-/// is left to the engine, which says what is wrong with it.
-pub fn check_document(query: &str) -> Result<(), Refusal> {
+/// Checks a query text's size and its aliases, and returns the name of its
+/// first named operation. A text that does not parse is left to the engine,
+/// which says what is wrong with it.
+pub fn check_document(query: &str) -> Result<Option<String>, Refusal> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -132,16 +134,20 @@ pub fn check_document(query: &str) -> Result<(), Refusal> {
             format!("The query is longer than {} KiB.", MAX_QUERY_BYTES / 1024),
         ));
     }
-    if let Ok(document) = async_graphql::parser::parse_query(query)
-        && aliases(&document) > MAX_ALIASES
-    {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return Ok(None);
+    };
+    if aliases(&document) > MAX_ALIASES {
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             "TOO_MANY_ALIASES",
             format!("Use at most {MAX_ALIASES} aliases in one request."),
         ));
     }
-    Ok(())
+    Ok(document
+        .operations
+        .iter()
+        .find_map(|(name, _)| name.map(|n| n.to_string())))
 }
 
 /// Aliased fields in every operation and fragment of a document.
@@ -183,8 +189,14 @@ mod tests {
             Body::from_string(r#"{"query":"{ __typename }"}"#.into()),
         )
         .await;
-        assert_eq!(ok.map(|r| r.query), Ok("{ __typename }".to_owned()));
-        let code = |r: Result<async_graphql::Request, Refusal>| r.err().map(|e| e.code);
+        assert_eq!(ok.map(|r| r.0.query), Ok("{ __typename }".to_owned()));
+        let named = read_post(
+            json,
+            Body::from_string(r#"{"query":"query Home { __typename }"}"#.into()),
+        )
+        .await;
+        assert_eq!(named.map(|r| r.1), Ok(Some("Home".to_owned())));
+        let code = |r: Result<Checked, Refusal>| r.err().map(|e| e.code);
         let body = || Body::from_string(r#"{"query":"mutation { logout { ok } }"}"#.into());
         assert_eq!(
             code(read_post(Some("text/plain"), body()).await),

@@ -18,6 +18,7 @@ pub mod goal;
 pub mod graphql;
 pub mod identity;
 pub mod messaging;
+pub mod metrics;
 pub mod plan;
 pub mod scheduling;
 pub mod server;

@@ -43,6 +43,10 @@ pub struct RouteState {
     pub graphiql: bool,
     /// Becomes `true` when the server starts shutting down.
     pub shutting_down: watch::Receiver<bool>,
+    /// What `GET /metrics` reports.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// The bearer token `GET /metrics` requires, if any.
+    pub metrics_token: Option<String>,
 }
 
 /// Builds the application's routes.
@@ -54,6 +58,7 @@ pub fn routes(route_state: RouteState) -> impl Endpoint {
         .at("/readyz", get(readyz))
         .at("/.well-known/jwks.json", get(jwks))
         .at("/calendar/:file", get(phone_calendar))
+        .at("/metrics", get(metrics))
         .data(route_state)
         .around(request_span)
 }
@@ -96,6 +101,33 @@ async fn request_span<E: Endpoint>(endpoint: E, mut request: Request) -> poem::R
     );
     span.in_scope(|| tracing::info!("request finished"));
     Ok(response)
+}
+
+/// Prometheus metrics (with `METRICS_TOKEN`, only for that bearer token).
+#[handler]
+async fn metrics(Data(route_state): Data<&RouteState>, request: &Request) -> Response {
+    if let Some(expected) = &route_state.metrics_token {
+        let given = bearer_token(
+            request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let matches = given.is_some_and(|g| {
+            use subtle::ConstantTimeEq;
+            g.as_bytes().ct_eq(expected.as_bytes()).into()
+        });
+        if !matches {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "Give the metrics token as a bearer token",
+            )
+                .into_response();
+        }
+    }
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(route_state.metrics.render(&route_state.state.db).await)
 }
 
 /// A user's phone calendar (`/calendar/<token>.ics`): 404 for an unknown or
@@ -159,16 +191,20 @@ async fn graphql_http(
     request: &Request,
     body: poem::Body,
 ) -> Response {
+    let started = std::time::Instant::now();
     let request_id = request_id_of(request);
     let span = tracing::Span::current();
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let gql_request = match crate::gate::read_post(content_type, body).await {
-        Ok(gql_request) => gql_request,
+    let (gql_request, operation) = match crate::gate::read_post(content_type, body).await {
+        Ok(checked) => checked,
         Err(refusal) => {
             span.record("outcome", "refused");
+            route_state
+                .metrics
+                .observe_request(None, "refused", started.elapsed());
             return refusal.into_response(&request_id);
         }
     };
@@ -184,6 +220,9 @@ async fn graphql_http(
             let response = GqlResponse::from_errors(vec![
                 async_graphql::Error::from(error).into_server_error(Default::default()),
             ]);
+            route_state
+                .metrics
+                .observe_request(operation.as_deref(), "error", started.elapsed());
             return Json(finish_response(response, &request_id)).into_response();
         }
     };
@@ -208,14 +247,15 @@ async fn graphql_http(
         )
         .await;
     let response = finish_response(response, &request_id);
-    span.record(
-        "outcome",
-        if response.errors.is_empty() {
-            "ok"
-        } else {
-            "error"
-        },
-    );
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    span.record("outcome", outcome);
+    route_state
+        .metrics
+        .observe_request(operation.as_deref(), outcome, started.elapsed());
     Json(response).into_response()
 }
 
@@ -266,6 +306,7 @@ async fn graphql_ws(
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("websocket", request_id = %request_id);
             async move {
+                let _open = route_state.metrics.websocket_opened();
                 let state = route_state.state.clone();
                 let mut shutting_down = route_state.shutting_down.clone();
                 let (mut sink, stream) = socket.split();

@@ -121,6 +121,8 @@ impl Application {
             state,
             graphiql: config.graphiql_enabled(),
             shutting_down,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
         })
         .map_to_response()
         .boxed();

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     only_single_json_posts_of_bounded_size_reach_graphql,
     production_answers_no_introspection_and_no_suggestions,
+    metrics_count_requests_by_operation_and_open_websockets,
 );
 
 const LOGIN: &str = r#"mutation { login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } } }"#;
@@ -167,4 +168,81 @@ async fn production_answers_no_introspection_and_no_suggestions(backend: Backend
     );
     production.stop().await;
     development.stop().await;
+}
+
+async fn metrics_text(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    let mut request = app.client.get(app.url("/metrics"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn metrics_count_requests_by_operation_and_open_websockets(backend: Backend) {
+    let app = TestApp::spawn(backend.clone()).await;
+    let admin = app.login("admin@exempelby.example").await;
+    for _ in 0..2 {
+        app.graphql_as(&admin, "query Home { viewer { user { id } } }", json!({}))
+            .await;
+    }
+    app.client
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let mut socket = app.websocket("graphql-transport-ws").await;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "accessToken": admin } }))
+        .await;
+    assert_eq!(socket.next().await.unwrap()["type"], "connection_ack");
+
+    let (status, text) = metrics_text(&app, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(r#"graphql_requests_total{operation="Home",outcome="ok"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"graphql_requests_total{operation="anonymous",outcome="refused"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"graphql_request_duration_seconds_count{operation="Home",outcome="ok"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains("websocket_connections 1"), "{text}");
+    assert!(text.contains("db_pool_connections "), "{text}");
+    assert!(text.contains("push_outbox_pending 0"), "{text}");
+    assert!(
+        !text.contains("exempelby") && !text.contains(&admin),
+        "no names or tokens: {text}"
+    );
+    drop(socket);
+    let mut closed = false;
+    for _ in 0..50 {
+        if metrics_text(&app, None)
+            .await
+            .1
+            .contains("websocket_connections 0")
+        {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(closed, "the closed socket is no longer counted");
+    app.stop().await;
+
+    // With a metrics token, only its bearer reads them.
+    let guarded = TestApp::spawn_with(backend, |config| {
+        config.metrics_token = Some("scrape-secret".to_owned());
+    })
+    .await;
+    assert_eq!(metrics_text(&guarded, None).await.0, 401);
+    assert_eq!(metrics_text(&guarded, Some("wrong")).await.0, 401);
+    assert_eq!(metrics_text(&guarded, Some("scrape-secret")).await.0, 200);
+    guarded.stop().await;
 }
