@@ -231,6 +231,11 @@ pub struct Config {
     /// whoever reaches the port — keep it on an internal network).
     #[arg(long, env = "METRICS_TOKEN", global = true)]
     pub metrics_token: Option<String>,
+    /// A JSON file of sha256 → query text: when set, only these documents
+    /// run (trusted documents); otherwise any query, with automatic
+    /// persisted queries.
+    #[arg(long, env = "TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
 }
 
 impl Config {
@@ -315,6 +320,7 @@ impl Config {
             appointment_reminder_poll_seconds: 60,
             introspection: None,
             metrics_token: None,
+            trusted_documents: None,
         }
     }
 }

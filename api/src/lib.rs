@@ -19,6 +19,7 @@ pub mod graphql;
 pub mod identity;
 pub mod messaging;
 pub mod metrics;
+pub mod persisted;
 pub mod plan;
 pub mod scheduling;
 pub mod server;

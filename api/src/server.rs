@@ -47,6 +47,8 @@ pub struct RouteState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// The bearer token `GET /metrics` requires, if any.
     pub metrics_token: Option<String>,
+    /// Automatic persisted queries, or the trusted documents.
+    pub persisted: std::sync::Arc<crate::persisted::PersistedQueries>,
 }
 
 /// Builds the application's routes.
@@ -198,7 +200,13 @@ async fn graphql_http(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let (gql_request, operation) = match crate::gate::read_post(content_type, body).await {
+    let checked = crate::gate::read_post(content_type, body).await.and_then(
+        |(mut gql_request, operation)| {
+            route_state.persisted.resolve(&mut gql_request)?;
+            Ok((gql_request, operation))
+        },
+    );
+    let (gql_request, operation) = match checked {
         Ok(checked) => checked,
         Err(refusal) => {
             span.record("outcome", "refused");

@@ -77,6 +77,15 @@ impl Application {
             feeds: Arc::new(config.feeds()),
             introspection: config.introspection_enabled(),
         };
+        let persisted = match &config.trusted_documents {
+            Some(path) => {
+                let manifest = std::fs::read_to_string(path).with_context(|| {
+                    format!("TRUSTED_DOCUMENTS: cannot read {}", path.display())
+                })?;
+                crate::persisted::PersistedQueries::trusted(&manifest)?
+            }
+            None => crate::persisted::PersistedQueries::automatic(),
+        };
         let schema = build_schema(Some(state.clone()));
         let acceptor = TcpListener::bind(config.bind_addr)
             .into_acceptor()
@@ -123,6 +132,7 @@ impl Application {
             shutting_down,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
+            persisted: Arc::new(persisted),
         })
         .map_to_response()
         .boxed();

@@ -9,6 +9,7 @@ on_both_backends!(
     only_single_json_posts_of_bounded_size_reach_graphql,
     production_answers_no_introspection_and_no_suggestions,
     metrics_count_requests_by_operation_and_open_websockets,
+    persisted_queries_are_learned_by_hash_and_trusted_documents_allow_only_theirs,
 );
 
 const LOGIN: &str = r#"mutation { login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } } }"#;
@@ -245,4 +246,80 @@ async fn metrics_count_requests_by_operation_and_open_websockets(backend: Backen
     assert_eq!(metrics_text(&guarded, Some("wrong")).await.0, 401);
     assert_eq!(metrics_text(&guarded, Some("scrape-secret")).await.0, 200);
     guarded.stop().await;
+}
+
+async fn persisted_queries_are_learned_by_hash_and_trusted_documents_allow_only_theirs(
+    backend: Backend,
+) {
+    use api::persisted::sha256_hex;
+    let app = TestApp::spawn(backend.clone()).await;
+    let url = app.url("/graphql");
+    let text = "query Ping { __typename }";
+    let hash = sha256_hex(text);
+    let post = |body: Value| {
+        let request = app.client.post(&url).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let persisted = |hash: &str| json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    // Unknown hash: the Apollo answer, then the client registers the text.
+    let (status, body) = post(json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(
+        (status, body["errors"][0]["message"].as_str()),
+        (200, Some("PersistedQueryNotFound")),
+        "{body}"
+    );
+    let (_, body) = post(json!({ "query": text, "extensions": persisted(&hash) })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    let (_, body) = post(json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    let (status, body) =
+        post(json!({ "query": "{ __typename }", "extensions": persisted(&hash) })).await;
+    assert_eq!(
+        (status, body["errors"][0]["extensions"]["code"].as_str()),
+        (400, Some("BAD_REQUEST"))
+    );
+    app.stop().await;
+
+    // Trusted documents: only the manifest's operations run.
+    let manifest = std::env::temp_dir().join(format!("trusted-{}.json", uuid::Uuid::now_v7()));
+    std::fs::write(&manifest, json!({ hash.clone(): text }).to_string()).unwrap();
+    let path = manifest.clone();
+    let trusted = TestApp::spawn_with(backend, move |config| {
+        config.trusted_documents = Some(path);
+    })
+    .await;
+    let url = trusted.url("/graphql");
+    let post = |body: Value| {
+        let request = trusted.client.post(&url).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (_, body) = post(json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "by hash: {body}");
+    let (_, body) = post(json!({ "query": text })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "by text: {body}");
+    for other in [
+        json!({ "query": "{ __typename }" }),
+        json!({ "query": LOGIN }),
+    ] {
+        let (status, body) = post(other).await;
+        assert_eq!(
+            (status, body["errors"][0]["extensions"]["code"].as_str()),
+            (400, Some("UNTRUSTED_DOCUMENT")),
+            "{body}"
+        );
+    }
+    trusted.stop().await;
+    let _ = std::fs::remove_file(manifest);
 }
