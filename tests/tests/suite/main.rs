@@ -8,6 +8,7 @@ mod authorization_matrix;
 mod calendars;
 mod cases;
 mod crash;
+mod deployment;
 mod foundation;
 mod gate;
 mod goals;
