@@ -1117,9 +1117,15 @@ async fn moving_an_appointment_checks_everyone_again_and_asks_again(backend: Bac
         clash["data"]["rescheduleAppointment"]["userErrors"][0]["code"], "CLASH",
         "{clash}"
     );
-    assert_eq!(
-        clash["data"]["rescheduleAppointment"]["conflicts"][0]["reason"],
-        "COMMITMENT"
+    // Sara's commitment is among the conflicts (Anna, who organises, may
+    // have a demo meeting then too, depending on the weekday of the run).
+    assert!(
+        clash["data"]["rescheduleAppointment"]["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["reason"] == "COMMITMENT"),
+        "{clash}"
     );
 
     // Taking Sara's counter-proposal with one mutation; everyone is asked again.
