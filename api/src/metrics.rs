@@ -1,6 +1,7 @@
 //! Metrics in the Prometheus text format at `GET /metrics`: GraphQL requests
 //! and their latency by operation name and outcome, live WebSocket
-//! connections, the database pool, and the push outbox's depth. Labels never
+//! connections, events delivered to subscribers by subscription field, the
+//! database pool, and the push outbox's depth. Labels never
 //! carry message bodies, tokens or names; operation names come from clients,
 //! so only well-formed ones are kept, and only the first [`MAX_OPERATIONS`]
 //! distinct ones (the rest count as `other`) so a client cannot grow memory.
@@ -31,6 +32,14 @@ pub struct RequestLabels {
     pub outcome: String,
 }
 
+/// Labels of a subscription delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// The subscription's root field (`messageAdded`, `viewerEvents`): a
+    /// field of the schema, so the label values are few.
+    pub subscription: String,
+}
+
 fn latency_histogram() -> Histogram {
     // 1 ms to about 4 s.
     Histogram::new([
@@ -44,9 +53,12 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
     websockets: Gauge,
+    deliveries: Family<DeliveryLabels, Counter>,
     pool_size: Gauge,
     pool_idle: Gauge,
     push_outbox: Gauge,
+    statements: Counter,
+    statement_source: Option<crate::db::StatementCounter>,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -65,6 +77,7 @@ impl Metrics {
             latency_histogram,
         );
         let websockets = Gauge::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
         let push_outbox = Gauge::default();
@@ -84,6 +97,11 @@ impl Metrics {
             websockets.clone(),
         );
         registry.register(
+            "graphql_subscription_deliveries",
+            "Events sent to WebSocket subscribers by subscription field",
+            deliveries.clone(),
+        );
+        registry.register(
             "db_pool_connections",
             "Database connections open in the pool",
             pool_size.clone(),
@@ -98,16 +116,31 @@ impl Metrics {
             "Push deliveries waiting to be sent",
             push_outbox.clone(),
         );
+        let statements = Counter::default();
+        registry.register(
+            "db_statements",
+            "SQL statements this process has run (requests, workers and this scrape)",
+            statements.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             websockets,
+            deliveries,
             pool_size,
             pool_idle,
             push_outbox,
+            statements,
+            statement_source: None,
             operations: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Reports the statements `counter` sees as `db_statements_total`.
+    pub fn with_statement_counter(mut self, counter: crate::db::StatementCounter) -> Self {
+        self.statement_source = Some(counter);
+        self
     }
 
     /// The label for a client-given operation name.
@@ -144,6 +177,20 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Counts an event sent to a subscriber of `subscription` (a root field
+    /// of the schema's subscription type; anything else counts as `other`).
+    pub fn count_delivery(&self, subscription: &str) {
+        let well_formed = !subscription.is_empty()
+            && subscription.len() <= 64
+            && subscription.chars().all(|c| c.is_ascii_alphanumeric());
+        let subscription = if well_formed { subscription } else { "other" };
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                subscription: subscription.to_owned(),
+            })
+            .inc();
+    }
+
     /// A WebSocket connection opened; it counts until the guard is dropped.
     pub fn websocket_opened(self: &Arc<Self>) -> WebSocketGuard {
         self.websockets.inc();
@@ -162,6 +209,12 @@ impl Metrics {
         {
             self.push_outbox
                 .set(i64::try_from(pending).unwrap_or(i64::MAX));
+        }
+        if let Some(source) = &self.statement_source {
+            let (now, reported) = (source.get(), self.statements.get());
+            if now > reported {
+                self.statements.inc_by(now - reported);
+            }
         }
         let mut text = String::new();
         if encode(&mut text, &self.registry).is_err() {
@@ -222,10 +275,18 @@ mod tests {
     fn requests_show_in_the_text_exposition() {
         let metrics = Metrics::new();
         metrics.observe_request(Some("HomeScreen"), "ok", Duration::from_millis(3));
+        metrics.count_delivery("messageAdded");
+        metrics.count_delivery("messageAdded");
         let mut text = String::new();
         encode(&mut text, &metrics.registry).unwrap_or_default();
         assert!(
             text.contains(r#"graphql_requests_total{operation="HomeScreen",outcome="ok"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"graphql_subscription_deliveries_total{subscription="messageAdded"} 2"#
+            ),
             "{text}"
         );
         assert!(

@@ -76,6 +76,7 @@ impl Application {
             push: Arc::new(push.clone()),
             feeds: Arc::new(config.feeds()),
             introspection: config.introspection_enabled(),
+            limits: Arc::new(config.rate_limits()),
         };
         let persisted = match &config.trusted_documents {
             Some(path) => {
@@ -130,7 +131,9 @@ impl Application {
             state,
             graphiql: config.graphiql_enabled(),
             shutting_down,
-            metrics: Arc::new(crate::metrics::Metrics::new()),
+            metrics: Arc::new(
+                crate::metrics::Metrics::new().with_statement_counter(statements.clone()),
+            ),
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
             persisted: Arc::new(persisted),
         })
