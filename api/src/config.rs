@@ -236,6 +236,17 @@ pub struct Config {
     /// persisted queries.
     #[arg(long, env = "TRUSTED_DOCUMENTS", global = true)]
     pub trusted_documents: Option<PathBuf>,
+    /// Points in each user's budget (anonymous requests: per client
+    /// address); a request costs its query complexity (at most 1000).
+    #[arg(long, env = "RATE_LIMIT_POINTS", default_value = "2000", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_points: u32,
+    /// Points given back to each budget per second.
+    #[arg(long, env = "RATE_LIMIT_REFILL_PER_SECOND", default_value = "200", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_refill_per_second: u32,
+    /// Sign-in fields (`login`, `loginWithIdToken`, `refreshSession`,
+    /// `acceptInvitation`) accepted per client address per minute.
+    #[arg(long, env = "RATE_LIMIT_SIGN_INS_PER_MINUTE", default_value = "30", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_sign_ins_per_minute: u32,
 }
 
 impl Config {
@@ -280,6 +291,15 @@ impl Config {
         }))
     }
 
+    /// The rate limits of this process.
+    pub fn rate_limits(&self) -> crate::limits::RateLimits {
+        crate::limits::RateLimits::new(
+            self.rate_limit_points,
+            self.rate_limit_refill_per_second,
+            self.rate_limit_sign_ins_per_minute,
+        )
+    }
+
     /// Whether introspection and suggestions are on, after the environment's default.
     pub fn introspection_enabled(&self) -> bool {
         self.introspection
@@ -321,6 +341,9 @@ impl Config {
             introspection: None,
             metrics_token: None,
             trusted_documents: None,
+            rate_limit_points: 2000,
+            rate_limit_refill_per_second: 200,
+            rate_limit_sign_ins_per_minute: 30,
         }
     }
 }

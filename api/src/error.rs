@@ -104,7 +104,12 @@ impl From<AppError> for async_graphql::Error {
             }
             AppError::RateLimited {
                 retry_after_seconds,
-            } => extensions.set("retryAfterSeconds", *retry_after_seconds),
+            } => {
+                // `retryAfter` as the request limits say it (see `gate`);
+                // `retryAfterSeconds` as the sign-in throttle always has.
+                extensions.set("retryAfter", *retry_after_seconds);
+                extensions.set("retryAfterSeconds", *retry_after_seconds);
+            }
             _ => {}
         }
         async_graphql::Error {

@@ -7,12 +7,14 @@
 //! aliases than any screen of the apps uses (aliases multiply work inside
 //! one request). Every refusal is a JSON body with `errors[0].extensions.code`.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use poem::{
     Body, Response,
     http::{StatusCode, header},
 };
 use serde_json::json;
+
+use crate::error::code;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,6 +38,16 @@ impl Refusal {
             code,
             message: message.into(),
         }
+    }
+
+    /// The refusal as a GraphQL error, for checks made inside the engine
+    /// (which apply over WebSocket too).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let mut error = async_graphql::ServerError::new(self.message, None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", self.code);
+        error.extensions = Some(extensions);
+        error
     }
 
     /// The response: `{"errors":[{"message", "extensions": {"code"}}]}`.
@@ -127,6 +139,19 @@ pub async fn read_post(content_type: Option<&str>, body: Body) -> Result<Checked
 /// first named operation. A text that does not parse is left to the engine,
 /// which says what is wrong with it.
 pub fn check_document(query: &str) -> Result<Option<String>, Refusal> {
+    check_query_size(query)?;
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return Ok(None);
+    };
+    check_aliases(&document)?;
+    Ok(document
+        .operations
+        .iter()
+        .find_map(|(name, _)| name.map(|n| n.to_string())))
+}
+
+/// Refuses a query text longer than [`MAX_QUERY_BYTES`].
+pub fn check_query_size(query: &str) -> Result<(), Refusal> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,32 +159,72 @@ pub fn check_document(query: &str) -> Result<Option<String>, Refusal> {
             format!("The query is longer than {} KiB.", MAX_QUERY_BYTES / 1024),
         ));
     }
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return Ok(None);
-    };
-    if aliases(&document) > MAX_ALIASES {
+    Ok(())
+}
+
+/// Refuses a document with more than [`MAX_ALIASES`] aliases.
+pub fn check_aliases(document: &ExecutableDocument) -> Result<(), Refusal> {
+    if aliases(document) > MAX_ALIASES {
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             "TOO_MANY_ALIASES",
             format!("Use at most {MAX_ALIASES} aliases in one request."),
         ));
     }
-    Ok(document
-        .operations
-        .iter()
-        .find_map(|(name, _)| name.map(|n| n.to_string())))
+    Ok(())
+}
+
+/// The fields that sign in or hand out tokens: each occurrence is one
+/// attempt, counted against the client address's limit.
+pub const SIGN_IN_FIELDS: &[&str] = &[
+    "login",
+    "loginWithIdToken",
+    "refreshSession",
+    "acceptInvitation",
+];
+
+/// How many sign-in fields ([`SIGN_IN_FIELDS`]) a document holds, in every
+/// operation and fragment: aliases cannot multiply attempts.
+pub fn sign_in_fields(document: &ExecutableDocument) -> usize {
+    count_fields(document, &|field| {
+        SIGN_IN_FIELDS.contains(&field.name.node.as_str())
+    })
+}
+
+/// Refuses a document with more than one sign-in field.
+pub fn check_sign_in_fields(document: &ExecutableDocument) -> Result<usize, Refusal> {
+    let count = sign_in_fields(document);
+    if count > 1 {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "TOO_MANY_SIGN_IN_FIELDS",
+            format!(
+                "Send at most one of {} per request.",
+                SIGN_IN_FIELDS.join(", ")
+            ),
+        ));
+    }
+    Ok(count)
 }
 
 /// Aliased fields in every operation and fragment of a document.
 fn aliases(document: &ExecutableDocument) -> usize {
-    fn count(set: &SelectionSet) -> usize {
+    count_fields(document, &|field| field.alias.is_some())
+}
+
+/// The fields matching `counted` in every operation and fragment of a document.
+fn count_fields(document: &ExecutableDocument, counted: &dyn Fn(&Field) -> bool) -> usize {
+    fn count(set: &SelectionSet, counted: &dyn Fn(&Field) -> bool) -> usize {
         set.items
             .iter()
             .map(|selection| match &selection.node {
                 Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
+                    usize::from(counted(&field.node))
+                        + count(&field.node.selection_set.node, counted)
                 }
-                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
+                Selection::InlineFragment(fragment) => {
+                    count(&fragment.node.selection_set.node, counted)
+                }
                 Selection::FragmentSpread(_) => 0,
             })
             .sum()
@@ -167,14 +232,87 @@ fn aliases(document: &ExecutableDocument) -> usize {
     document
         .operations
         .iter()
-        .map(|(_, operation)| count(&operation.node.selection_set.node))
+        .map(|(_, operation)| count(&operation.node.selection_set.node, counted))
         .chain(
             document
                 .fragments
                 .values()
-                .map(|fragment| count(&fragment.node.selection_set.node)),
+                .map(|fragment| count(&fragment.node.selection_set.node, counted)),
         )
         .sum()
+}
+
+/// Codes of the errors that refuse a request as a whole before it runs,
+/// raised inside the engine (`graphql::request_limits`), so that they apply
+/// over WebSocket too.
+const ENGINE_REFUSALS: &[(&str, StatusCode)] = &[
+    ("QUERY_TOO_LARGE", StatusCode::PAYLOAD_TOO_LARGE),
+    ("TOO_MANY_ALIASES", StatusCode::BAD_REQUEST),
+    ("TOO_MANY_SIGN_IN_FIELDS", StatusCode::BAD_REQUEST),
+    (code::RATE_LIMITED, StatusCode::TOO_MANY_REQUESTS),
+];
+
+/// A response refusing the request as a whole before it ran: no data, and a
+/// first error without a path carrying one of the gate's codes. A field's
+/// own error (the sign-in throttle's `RATE_LIMITED` on `login`) has a path
+/// and is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineRefusal {
+    /// The HTTP status it is answered with.
+    pub status: StatusCode,
+    /// Seconds to wait (`RATE_LIMITED` only): the `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+/// Whether `response` is a refusal by the gate's checks inside the engine.
+pub fn engine_refusal(response: &async_graphql::Response) -> Option<EngineRefusal> {
+    if !matches!(response.data, async_graphql::Value::Null) {
+        return None;
+    }
+    let first = response.errors.first()?;
+    if !first.path.is_empty() {
+        return None;
+    }
+    let extensions = first.extensions.as_ref()?;
+    let Some(async_graphql::Value::String(code)) = extensions.get("code") else {
+        return None;
+    };
+    let status = ENGINE_REFUSALS
+        .iter()
+        .find(|(known, _)| known == code)
+        .map(|(_, status)| *status)?;
+    let retry_after = match extensions.get("retryAfter") {
+        Some(async_graphql::Value::Number(seconds)) => seconds.as_u64(),
+        _ => None,
+    };
+    Some(EngineRefusal {
+        status,
+        retry_after,
+    })
+}
+
+/// A `graphql-transport-ws` `next` message refusing an operation before it
+/// ran, as the protocol's `error` message (`{"type":"error","id","payload":
+/// [errors]}`); `None` for any other message. The text is parsed only when it
+/// carries errors.
+pub fn websocket_refusal(text: &str) -> Option<(String, String)> {
+    if !text.contains(r#""errors""#) {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Next {
+        #[serde(rename = "type")]
+        kind: String,
+        id: String,
+        payload: async_graphql::Response,
+    }
+    let next: Next = serde_json::from_str(text).ok()?;
+    if next.kind != "next" {
+        return None;
+    }
+    engine_refusal(&next.payload)?;
+    let error = json!({ "type": "error", "id": next.id, "payload": next.payload.errors });
+    Some((next.id, error.to_string()))
 }
 
 #[cfg(test)]
@@ -243,6 +381,68 @@ mod tests {
         let split = format!("query {{ ...F {half} }} fragment F on Query {{ {half} }}");
         assert!(check_document(&split).is_err());
         assert!(check_document(&format!("{{ {half} }}")).is_ok());
+    }
+
+    #[test]
+    fn sign_in_fields_are_counted_per_occurrence_whatever_their_aliases() {
+        let parse =
+            |q: &str| async_graphql::parser::parse_query(q).unwrap_or_else(|e| panic!("{e}"));
+        let one = parse("mutation { login(input: {}) { tokens { accessToken } } }");
+        assert_eq!(check_sign_in_fields(&one).map_err(|e| e.code), Ok(1));
+        let aliased = parse(
+            "mutation { a: login(input: {}) { __typename } b: login(input: {}) { __typename } }",
+        );
+        assert_eq!(
+            check_sign_in_fields(&aliased).err().map(|e| e.code),
+            Some("TOO_MANY_SIGN_IN_FIELDS")
+        );
+        let mixed = parse(
+            "mutation { ...F refreshSession(input: {}) { __typename } } fragment F on Mutation { acceptInvitation(input: {}) { __typename } }",
+        );
+        assert_eq!(sign_in_fields(&mixed), 2);
+        assert_eq!(sign_in_fields(&parse("{ viewer { role } }")), 0);
+    }
+
+    #[test]
+    fn only_pathless_refusals_without_data_are_engine_refusals() {
+        let error = |code: &str, path: bool| {
+            let mut error = async_graphql::ServerError::new("no", None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", code);
+            extensions.set("retryAfter", 7);
+            error.extensions = Some(extensions);
+            if path {
+                error.path = vec![async_graphql::PathSegment::Field("login".into())];
+            }
+            error
+        };
+        let refused = async_graphql::Response::from_errors(vec![error("RATE_LIMITED", false)]);
+        assert_eq!(
+            engine_refusal(&refused),
+            Some(EngineRefusal {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(7)
+            })
+        );
+        let throttled_field =
+            async_graphql::Response::from_errors(vec![error("RATE_LIMITED", true)]);
+        assert_eq!(engine_refusal(&throttled_field), None);
+        let forbidden = async_graphql::Response::from_errors(vec![error("FORBIDDEN", false)]);
+        assert_eq!(engine_refusal(&forbidden), None);
+        let aliases = async_graphql::Response::from_errors(vec![error("TOO_MANY_ALIASES", false)]);
+        assert_eq!(
+            engine_refusal(&aliases).map(|r| r.status),
+            Some(StatusCode::BAD_REQUEST)
+        );
+
+        let next = json!({ "type": "next", "id": "7", "payload": refused }).to_string();
+        let (id, text) = websocket_refusal(&next).unwrap_or_default();
+        assert_eq!(id, "7");
+        let message: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(message["type"], "error");
+        assert_eq!(message["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+        let data = json!({ "type": "next", "id": "8", "payload": { "data": { "a": 1 } } });
+        assert_eq!(websocket_refusal(&data.to_string()), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod gate;
 pub mod goal;
 pub mod graphql;
 pub mod identity;
+pub mod limits;
 pub mod messaging;
 pub mod metrics;
 pub mod persisted;

@@ -1,7 +1,10 @@
 //! HTTP routes: GraphQL over POST, GraphiQL, GraphQL over WebSocket, health checks,
 //! and the request span that gives every request an id.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
 
 use async_graphql::{ErrorExtensionValues, Response as GqlResponse, Value, http::GraphiQLSource};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
@@ -254,7 +257,29 @@ async fn graphql_http(
                 )),
         )
         .await;
-    let response = finish_response(response, &request_id);
+    let mut response = finish_response(response, &request_id);
+    if let Some(refusal) = crate::gate::engine_refusal(&response) {
+        // Refused before it ran (a limit checked inside the engine): the
+        // status says so, and a rate limit says when to come back.
+        span.record("outcome", "refused");
+        route_state
+            .metrics
+            .observe_request(operation.as_deref(), "refused", started.elapsed());
+        if let Some(extensions) = response
+            .errors
+            .first_mut()
+            .and_then(|e| e.extensions.as_mut())
+        {
+            extensions.set("requestId", request_id.as_str());
+        }
+        let mut answer = (refusal.status, Json(response)).into_response();
+        if let Some(seconds) = refusal.retry_after {
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        return answer;
+    }
     let outcome = if response.errors.is_empty() {
         "ok"
     } else {
@@ -329,8 +354,15 @@ async fn graphql_ws(
                     user_agent,
                     client_address,
                 };
+                let connection_metrics = route_state.metrics.clone();
+                // Operations refused before they ran go out as the
+                // protocol's `error` message (with no `complete` after it).
+                let mut refused = HashSet::new();
+                let sink_with_refusals = (&mut sink).with_flat_map(move |message: Message| {
+                    futures_util::stream::iter(refusals_as_errors(message, &mut refused).map(Ok))
+                });
                 GraphQLWebSocket::new_with_pair(
-                    &mut sink,
+                    sink_with_refusals,
                     stream,
                     route_state.schema.clone(),
                     protocol,
@@ -352,6 +384,8 @@ async fn graphql_ws(
                     let mut data = async_graphql::Data::default();
                     data.insert(ConnectionToken(token));
                     data.insert(meta);
+                    // Subscriptions count their deliveries (`request_limits`).
+                    data.insert(connection_metrics);
                     Ok(data)
                 })
                 .serve()
@@ -366,6 +400,29 @@ async fn graphql_ws(
             }
             .instrument(span)
         })
+}
+
+/// An outgoing WebSocket message, with a `next` that refuses an operation
+/// before it ran turned into an `error` (and the `complete` after it dropped).
+fn refusals_as_errors(message: Message, refused: &mut HashSet<String>) -> Option<Message> {
+    let Message::Text(text) = &message else {
+        return Some(message);
+    };
+    if !refused.is_empty() && text.starts_with(r#"{"type":"complete""#) {
+        let id = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned));
+        if id.is_some_and(|id| refused.remove(&id)) {
+            return None;
+        }
+    }
+    match crate::gate::websocket_refusal(text) {
+        Some((id, error)) => {
+            refused.insert(id);
+            Some(Message::Text(error))
+        }
+        None => Some(message),
+    }
 }
 
 /// Small buffers per WebSocket: a phone's GraphQL messages are small, and a

@@ -4,6 +4,7 @@ pub mod access_changes;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
+pub mod request_limits;
 pub mod scalars;
 pub mod telemetry;
 pub mod user_error;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub feeds: Arc<crate::scheduling::feeds::FeedConfig>,
     /// Whether introspection and "did you mean" suggestions are on.
     pub introspection: bool,
+    /// The points budgets and the sign-in limit (in this process's memory).
+    pub limits: Arc<crate::limits::RateLimits>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -118,7 +121,8 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
     .limit_complexity(MAX_COMPLEXITY)
     .extension(telemetry::OperationName)
     .extension(access_changes::AccessChanges)
-    .extension(viewer_extension::ResolveConnectionViewer);
+    .extension(viewer_extension::ResolveConnectionViewer)
+    .extension(request_limits::RequestLimits);
     if state.as_ref().is_some_and(|s| !s.introspection) {
         builder = builder.disable_introspection().disable_suggestions();
     }
