@@ -1,11 +1,16 @@
 //! The request gate in front of GraphQL over HTTP: JSON POSTs only, no
 //! operations by GET, one operation per request, bounded bodies, query texts
-//! and aliases; introspection and suggestions off in production.
+//! and aliases; introspection and suggestions off in production. And the
+//! limits inside the engine, over HTTP and WebSocket: a points budget per
+//! user, one sign-in field per document and a sign-in limit per address.
 
-use integration_tests::{Backend, TestApp, on_both_backends};
+use integration_tests::{Backend, TestApp, WsClient, global_id, on_both_backends};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    a_user_who_spends_the_points_budget_is_refused_while_others_are_answered,
+    a_document_may_hold_one_sign_in_and_sign_ins_are_limited_per_address,
+    websocket_operations_get_the_same_document_checks_and_the_socket_stays_usable,
     only_single_json_posts_of_bounded_size_reach_graphql,
     production_answers_no_introspection_and_no_suggestions,
     metrics_count_requests_by_operation_and_open_websockets,
@@ -13,6 +18,215 @@ on_both_backends!(
 );
 
 const LOGIN: &str = r#"mutation { login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } } }"#;
+const TWO_LOGINS: &str = r#"mutation {
+    a: login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } }
+    b: login(input: { email: "admin@exempelby.example", password: "wrong" }) { tokens { accessToken } } }"#;
+
+/// A query of about 60 points (ten aliases of six fields).
+fn expensive_query() -> String {
+    let aliases = (0..10)
+        .map(|n| format!("v{n}: viewer {{ role user {{ id displayName }} tenant {{ name }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{{ {aliases} }}")
+}
+
+/// A WebSocket signed in with `token` (anonymous without one).
+async fn signed_in_socket(app: &TestApp, token: Option<&str>) -> WsClient {
+    let mut socket = app.websocket("graphql-transport-ws").await;
+    let payload = token.map_or(json!({}), |t| json!({ "accessToken": t }));
+    socket
+        .send(json!({ "type": "connection_init", "payload": payload }))
+        .await;
+    assert_eq!(socket.next().await.unwrap()["type"], "connection_ack");
+    socket
+}
+
+/// Sends `query` as operation `id` and returns the first answer.
+async fn ws_operation(socket: &mut WsClient, id: &str, query: &str) -> Value {
+    socket
+        .send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    socket.next().await.unwrap()
+}
+
+/// The code of an `error` message for operation `id`.
+fn ws_error_code(message: &Value, id: &str) -> String {
+    assert_eq!(
+        (message["type"].as_str(), message["id"].as_str()),
+        (Some("error"), Some(id)),
+        "{message}"
+    );
+    message["payload"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Status, `Retry-After` header and body of a POST.
+async fn post_with_headers(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+) -> (u16, Option<u64>, Value) {
+    let response = app.post_graphql(token, query, json!({})).await;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (status, retry_after, response.json().await.unwrap())
+}
+
+async fn a_user_who_spends_the_points_budget_is_refused_while_others_are_answered(
+    backend: Backend,
+) {
+    // A small budget refilling slowly: a refused request stays refused for
+    // tens of seconds, so nothing here depends on how fast the machine is.
+    let app = TestApp::spawn_with(backend, |config| {
+        config.rate_limit_points = 150;
+        config.rate_limit_refill_per_second = 1;
+    })
+    .await;
+    let anna = app.login("caseworker@exempelby.example").await;
+    let grannby = app.login("caseworker@grannby.example").await;
+    let query = expensive_query();
+
+    // Anna spends her budget: after a couple of answers she is refused,
+    // before anything runs, with when to come back.
+    let mut refusal = None;
+    for _ in 0..10 {
+        let (status, retry_after, body) = post_with_headers(&app, Some(&anna), &query).await;
+        if status == 200 {
+            assert!(body["errors"].is_null(), "{body}");
+            continue;
+        }
+        refusal = Some((status, retry_after, body));
+        break;
+    }
+    let (status, retry_after, body) = refusal.expect("the budget runs out");
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(first_code(&body), "RATE_LIMITED", "{body}");
+    assert!(body["data"].is_null(), "nothing ran: {body}");
+    let seconds = body["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(seconds >= 1, "{body}");
+    assert_eq!(retry_after, Some(seconds), "the Retry-After header");
+    assert!(body["errors"][0]["extensions"]["requestId"].is_string());
+
+    // At the same instant a user of another tenant is answered in full.
+    let (status, _, body) = post_with_headers(&app, Some(&grannby), &query).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(body["data"]["v9"]["user"]["id"].is_string(), "{body}");
+
+    // The budget is the user's, whatever the transport.
+    let mut socket = signed_in_socket(&app, Some(&anna)).await;
+    let answer = ws_operation(&mut socket, "1", &query).await;
+    assert_eq!(ws_error_code(&answer, "1"), "RATE_LIMITED");
+    assert!(answer["payload"][0]["extensions"]["retryAfter"].as_u64() >= Some(1));
+    app.stop().await;
+}
+
+async fn a_document_may_hold_one_sign_in_and_sign_ins_are_limited_per_address(backend: Backend) {
+    // Two sign-in fields a minute from one address: one more comes back
+    // only after 30 seconds.
+    let app = TestApp::spawn_with(backend, |config| {
+        config.rate_limit_sign_ins_per_minute = 2;
+    })
+    .await;
+    let admin = app.login("admin@exempelby.example").await;
+    let before = sessions(&app, &admin).await;
+
+    // Two logins under aliases are refused as a whole: nothing runs.
+    let response = app.post_graphql(None, TWO_LOGINS, json!({})).await;
+    assert_eq!(
+        refused(response).await,
+        (400, "TOO_MANY_SIGN_IN_FIELDS".to_owned())
+    );
+    assert_eq!(sessions(&app, &admin).await, before, "no session began");
+
+    // The second sign-in field from this address runs (a refresh with an
+    // unknown token: refused by the resolver, but an attempt all the same).
+    let body = app
+        .graphql(
+            r#"mutation { refreshSession(input: { refreshToken: "not-a-token" }) { tokens { accessToken } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_ne!(first_code(&body), "RATE_LIMITED", "{body}");
+
+    // The third is refused before it runs, over HTTP and over WebSocket.
+    let (status, retry_after, body) = post_with_headers(&app, None, LOGIN).await;
+    assert_eq!(
+        (status, first_code(&body)),
+        (429, "RATE_LIMITED".to_owned()),
+        "{body}"
+    );
+    assert!(retry_after >= Some(1), "{retry_after:?}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"].as_u64() >= Some(1),
+        "{body}"
+    );
+    let mut socket = signed_in_socket(&app, None).await;
+    let answer = ws_operation(&mut socket, "login", LOGIN).await;
+    assert_eq!(ws_error_code(&answer, "login"), "RATE_LIMITED");
+    assert_eq!(sessions(&app, &admin).await, before, "no session began");
+    app.stop().await;
+}
+
+async fn websocket_operations_get_the_same_document_checks_and_the_socket_stays_usable(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@exempelby.example").await;
+    let before = sessions(&app, &admin).await;
+    let mut socket = signed_in_socket(&app, Some(&admin)).await;
+
+    let aliases = (0..31)
+        .map(|n| format!("a{n}: viewer {{ role }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let answer = ws_operation(&mut socket, "aliases", &format!("{{ {aliases} }}")).await;
+    assert_eq!(ws_error_code(&answer, "aliases"), "TOO_MANY_ALIASES");
+
+    let long = format!("{{ viewer {{ role }} {} }}", " ".repeat(20 * 1024));
+    let answer = ws_operation(&mut socket, "long", &long).await;
+    assert_eq!(ws_error_code(&answer, "long"), "QUERY_TOO_LARGE");
+
+    let answer = ws_operation(&mut socket, "logins", TWO_LOGINS).await;
+    assert_eq!(ws_error_code(&answer, "logins"), "TOO_MANY_SIGN_IN_FIELDS");
+    assert_eq!(sessions(&app, &admin).await, before, "no session began");
+
+    // The socket still answers, and no stray `complete` of a refused
+    // operation comes first.
+    let answer = ws_operation(&mut socket, "ok", "{ viewer { role } }").await;
+    assert_eq!(
+        answer,
+        json!({ "id": "ok", "type": "next", "payload": { "data": { "viewer": { "role": "ADMIN" } } } })
+    );
+    assert_eq!(
+        socket.next().await.unwrap(),
+        json!({ "id": "ok", "type": "complete" })
+    );
+    app.stop().await;
+}
+
+fn nilsson_case() -> String {
+    global_id(
+        "Case",
+        uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0002_0000_0000),
+    )
+}
+
+fn first_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
 
 async fn refused(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -235,6 +449,57 @@ async fn metrics_count_requests_by_operation_and_open_websockets(backend: Backen
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(closed, "the closed socket is no longer counted");
+
+    // A subscriber gets the message sent after its cursor: one delivery.
+    let anna = app.login("caseworker@exempelby.example").await;
+    let conversation = app
+        .graphql_as(
+            &anna,
+            "mutation($input: StartConversationInput!) { startConversation(input: $input) { conversation { id } } }",
+            json!({ "input": { "caseId": nilsson_case(), "kind": "FAMILY" } }),
+        )
+        .await["data"]["startConversation"]["conversation"]["id"]
+        .clone();
+    for (key, text) in [("m1", "One"), ("m2", "Two")] {
+        let body = app
+            .graphql_as(
+                &anna,
+                "mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }",
+                json!({ "input": { "conversationId": conversation, "clientMessageId": key, "body": text } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["sendMessage"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+    }
+    let first = app
+        .graphql_as(
+            &anna,
+            "query($id: ID!) { messages(conversationId: $id, first: 1) { edges { cursor } } }",
+            json!({ "id": conversation }),
+        )
+        .await;
+    let cursor = first["data"]["messages"]["edges"][0]["cursor"].clone();
+    let mut subscriber = signed_in_socket(&app, Some(&anna)).await;
+    subscriber
+        .send(json!({ "id": "live", "type": "subscribe", "payload": {
+            "query": "subscription($id: ID!, $after: String) { messageAdded(conversationId: $id, after: $after) { body } }",
+            "variables": { "id": conversation, "after": cursor },
+        } }))
+        .await;
+    let delivery = subscriber.next().await.unwrap();
+    assert_eq!(
+        delivery["payload"]["data"]["messageAdded"]["body"], "Two",
+        "{delivery}"
+    );
+    let text = metrics_text(&app, None).await.1;
+    assert!(
+        text.contains(r#"graphql_subscription_deliveries_total{subscription="messageAdded"} 1"#),
+        "{text}"
+    );
+    drop(subscriber);
     app.stop().await;
 
     // With a metrics token, only its bearer reads them.
