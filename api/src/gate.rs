@@ -6,6 +6,11 @@
 //! batches, oversized bodies and query texts, and documents with more
 //! aliases than any screen of the apps uses (aliases multiply work inside
 //! one request). Every refusal is a JSON body with `errors[0].extensions.code`.
+//!
+//! The document checks are also run inside the engine
+//! (`graphql::request_limits`, with the sign-in field and points limits), so
+//! they hold over WebSocket; [`engine_refusal`] recognises what those refuse,
+//! for the HTTP status and the WebSocket `error` message.
 
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use poem::{

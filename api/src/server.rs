@@ -408,9 +408,10 @@ fn refusals_as_errors(message: Message, refused: &mut HashSet<String>) -> Option
     let Message::Text(text) = &message else {
         return Some(message);
     };
-    if !refused.is_empty() && text.starts_with(r#"{"type":"complete""#) {
+    if !refused.is_empty() && text.contains(r#""type":"complete""#) {
         let id = serde_json::from_str::<serde_json::Value>(text)
             .ok()
+            .filter(|v| v["type"] == "complete")
             .and_then(|v| v["id"].as_str().map(str::to_owned));
         if id.is_some_and(|id| refused.remove(&id)) {
             return None;
@@ -488,6 +489,40 @@ async fn readyz(Data(route_state): Data<&RouteState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_websocket_operation_gets_an_error_and_no_complete() {
+        let mut refused = HashSet::new();
+        let refusal = json!({ "type": "next", "id": "1", "payload": { "data": null, "errors": [
+            { "message": "no", "extensions": { "code": "TOO_MANY_ALIASES" } }] } });
+        let text = |m: Option<Message>| match m {
+            Some(Message::Text(text)) => serde_json::from_str::<serde_json::Value>(&text).ok(),
+            _ => None,
+        };
+        let error = text(refusals_as_errors(
+            Message::Text(refusal.to_string()),
+            &mut refused,
+        ));
+        assert_eq!(
+            error.map(|e| (
+                e["type"].clone(),
+                e["payload"][0]["extensions"]["code"].clone()
+            )),
+            Some((json!("error"), json!("TOO_MANY_ALIASES")))
+        );
+        let complete =
+            |id: &str| Message::Text(json!({ "type": "complete", "id": id }).to_string());
+        assert!(refusals_as_errors(complete("1"), &mut refused).is_none());
+        assert!(refusals_as_errors(complete("2"), &mut refused).is_some());
+        let answer = json!({ "type": "next", "id": "3", "payload": { "data": { "a": 1 } } });
+        assert_eq!(
+            text(refusals_as_errors(
+                Message::Text(answer.to_string()),
+                &mut refused
+            )),
+            Some(answer)
+        );
+    }
 
     #[test]
     fn connection_init_accepts_access_token_or_authorization_header() {
