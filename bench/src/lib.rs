@@ -8,6 +8,8 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+pub mod municipality;
+
 use anyhow::{Context, anyhow, bail};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -201,6 +203,13 @@ impl Server {
             .env("DATA_DIR", &data_dir)
             .env("BIND_ADDR", "127.0.0.1:0")
             .env("LOG_FORMAT", "json")
+            // The load comes from one address and a few hundred accounts at
+            // rates far above any person's: the per-user points budget and
+            // the sign-ins per address would refuse it (they are tested in
+            // the suite, not measured here).
+            .env("RATE_LIMIT_POINTS", "1000000")
+            .env("RATE_LIMIT_REFILL_PER_SECOND", "1000000")
+            .env("RATE_LIMIT_SIGN_INS_PER_MINUTE", "1000000")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -348,6 +357,7 @@ impl Api {
 }
 
 /// Percentiles of a set of durations in microseconds, reported in milliseconds.
+#[derive(Debug, Clone, Copy)]
 pub struct Summary {
     pub count: usize,
     pub p50: f64,
@@ -371,4 +381,119 @@ pub fn summarise(mut micros: Vec<u64>) -> Summary {
         p99: at(0.99),
         max: at(1.0),
     }
+}
+
+/// What a closed-loop run measured.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub requests: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub latency: Summary,
+    /// The first failed request's answer, if any.
+    pub first_error: Option<String>,
+}
+
+/// `connections` clients, each sending the next request as soon as the last
+/// one is answered (or, with `per_second`, when its share of that rate is
+/// due), for `duration`; `request(n)` gives the n-th request's token, query
+/// and variables. A request counts as an error unless it is answered 200 with
+/// `data` and no `errors`.
+pub async fn closed_loop<F>(
+    http: &reqwest::Client,
+    url: &str,
+    connections: usize,
+    duration: Duration,
+    per_second: Option<f64>,
+    request: F,
+) -> Load
+where
+    F: Fn(usize) -> (String, &'static str, Value) + Send + Sync + 'static,
+{
+    let request = std::sync::Arc::new(request);
+    let started = std::time::Instant::now();
+    let deadline = started + duration;
+    let workers = (0..connections).map(|worker| {
+        let (http, url, request) = (http.clone(), url.to_owned(), request.clone());
+        tokio::spawn(async move {
+            let (mut latencies, mut errors, mut first_error) = (Vec::new(), 0usize, None);
+            let mut n = worker;
+            let interval = per_second
+                .filter(|rate| *rate > 0.0)
+                .map(|rate| Duration::from_secs_f64(connections as f64 / rate));
+            let mut due = started;
+            while std::time::Instant::now() < deadline {
+                if let Some(interval) = interval {
+                    due += interval;
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let (token, query, variables) = request(n);
+                n += connections;
+                let began = std::time::Instant::now();
+                let answer = http
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await;
+                let ok = match answer {
+                    Ok(response) if response.status().is_success() => {
+                        match response.json::<Value>().await {
+                            Ok(body) if body["errors"].is_null() && body["data"].is_object() => {
+                                Ok(())
+                            }
+                            Ok(body) => Err(body.to_string()),
+                            Err(error) => Err(error.to_string()),
+                        }
+                    }
+                    Ok(response) => Err(format!("HTTP {}", response.status())),
+                    Err(error) => Err(error.to_string()),
+                };
+                match ok {
+                    Ok(()) => latencies.push(began.elapsed().as_micros() as u64),
+                    Err(error) => {
+                        errors += 1;
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        })
+    });
+    let (mut all, mut errors, mut first_error) = (Vec::new(), 0, None);
+    for (latencies, failed, error) in futures_util::future::join_all(workers)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        all.extend(latencies);
+        errors += failed;
+        if first_error.is_none() {
+            first_error = error;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Load {
+        requests: all.len(),
+        errors,
+        seconds,
+        per_second: all.len() as f64 / seconds,
+        latency: summarise(all),
+        first_error,
+    }
+}
+
+/// The server's `db_statements_total` (from `GET /metrics`).
+pub async fn statements_so_far(http: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("db_statements_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .context("GET /metrics has no db_statements_total")
 }

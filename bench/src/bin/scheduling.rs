@@ -27,6 +27,13 @@ use bench::{Api, Server, ServerOptions, Summary, pin_to_cpus, summarise};
 #[derive(Parser, Debug)]
 #[command(name = "scheduling")]
 struct Args {
+    /// Use a running server at this base URL (http://host:port) instead of
+    /// starting one; it must have the demo data and `--server-database-url`.
+    #[arg(long, requires = "server_database_url")]
+    url: Option<String>,
+    /// With `--url`: the database that server uses (the bench seeds it).
+    #[arg(long)]
+    server_database_url: Option<String>,
     /// The release `api` binary to start (default: $CARGO_TARGET_DIR/release/api or target/release/api).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -87,19 +94,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.requests == 0 || args.days < 1 || args.days > 92 {
         bail!("--requests must be at least 1 and --days 1 to 92");
     }
-    let backend = if args.database_url.is_some() {
-        "postgresql"
-    } else {
-        "sqlite"
+    let backend = match (&args.server_database_url, &args.database_url) {
+        (Some(url), _) | (None, Some(url)) if url.starts_with("postgres") => "postgresql",
+        _ => "sqlite",
     };
     eprintln!("starting the server ({backend})…");
-    let server = Server::start(&ServerOptions {
+    let mut server = Server::start(&ServerOptions {
+        url: args.url.clone(),
         server_bin: args.server_bin.clone(),
         database_url: args.database_url.clone(),
         server_cpus: args.server_cpus.clone(),
         ..ServerOptions::default()
     })
     .await?;
+    if args.url.is_some() {
+        server.database_url = args.server_database_url.clone();
+    }
     let result = bench(&args, &server, backend).await;
     server.stop().await;
     result
