@@ -120,6 +120,33 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// Hides the text of database errors that reached a response without
+/// passing through [`AppError`]: a `?` on a `DbErr` in a resolver returning
+/// `async_graphql::Result` converts it by its `Display`, SQL and driver text
+/// included, and `finish_response` would then label it `BAD_USER_INPUT`.
+/// Such an error is logged and answered as `AppError::Database` is:
+/// `INTERNAL`, "internal error". A safety net (the schema's telemetry
+/// extension applies it to every response): code should still map database
+/// errors through `AppError`.
+pub fn conceal_database_errors(errors: &mut [async_graphql::ServerError]) {
+    for error in errors {
+        let text = if let Some(inner) = error.source::<sea_orm::DbErr>() {
+            inner.to_string()
+        } else if let Some(inner) = error.source::<sea_orm::TransactionError<sea_orm::DbErr>>() {
+            inner.to_string()
+        } else {
+            continue;
+        };
+        tracing::error!(error = %text, "database error outside AppError");
+        let hidden = AppError::Database(sea_orm::DbErr::Custom(String::new()));
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", hidden.code());
+        error.message = hidden.message();
+        error.extensions = Some(extensions);
+        error.source = None;
+    }
+}
+
 /// The result type of services.
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -136,6 +163,42 @@ mod tests {
         assert_eq!(err.message, "internal error");
         let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
         assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[test]
+    fn a_database_error_that_bypassed_app_error_is_concealed_as_internal() {
+        fn resolver() -> async_graphql::Result<()> {
+            // What `.await?` on a sea-orm call does in such a resolver.
+            Err(sea_orm::DbErr::Custom(
+                "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
+            ))?;
+            Ok(())
+        }
+        let leaked = resolver()
+            .err()
+            .map(|e| e.into_server_error(async_graphql::Pos::default()));
+        let mut errors: Vec<_> = leaked.into_iter().collect();
+        assert!(errors[0].message.contains("0x00"), "the bypass leaks");
+        let mapped = async_graphql::Error::from(AppError::bad_input(&["input"], "too long"))
+            .into_server_error(async_graphql::Pos::default());
+        errors.push(mapped);
+        conceal_database_errors(&mut errors);
+        assert_eq!(errors[0].message, "internal error");
+        let code = |e: &async_graphql::ServerError| {
+            e.extensions.as_ref().and_then(|x| x.get("code")).cloned()
+        };
+        assert_eq!(
+            code(&errors[0]),
+            Some(async_graphql::Value::from("INTERNAL"))
+        );
+        assert_eq!(
+            errors[1].message, "too long",
+            "mapped errors stay as they are"
+        );
+        assert_eq!(
+            code(&errors[1]),
+            Some(async_graphql::Value::from("BAD_USER_INPUT"))
+        );
     }
 
     #[test]

@@ -1,15 +1,25 @@
-//! Records the GraphQL operation name on the request's tracing span.
+//! Records the GraphQL operation name on the request's tracing span, and
+//! conceals (and logs) database errors that reached a response without
+//! passing through `AppError` (`error::conceal_database_errors`).
 
 use std::sync::Arc;
 
 use async_graphql::{
     Response, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
+    },
+    futures_util::stream::BoxStream,
     parser::types::{DocumentOperations, ExecutableDocument},
 };
+use futures_util::StreamExt;
+
+use crate::error::conceal_database_errors;
 
 /// Puts the operation's name into the `operation` field of the request span
 /// (`anonymous` for an unnamed operation). Only the name: never variables.
+/// Also conceals database errors in every response (queries and mutations
+/// over HTTP and WebSocket, and each subscription event) as `INTERNAL`.
 pub struct OperationName;
 
 impl ExtensionFactory for OperationName {
@@ -52,6 +62,22 @@ impl Extension for OperationNameExtension {
         if let Some(name) = operation_name {
             tracing::Span::current().record("operation", name);
         }
-        next.run(ctx, operation_name).await
+        let mut response = next.run(ctx, operation_name).await;
+        conceal_database_errors(&mut response.errors);
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                conceal_database_errors(&mut response.errors);
+                response
+            })
+            .boxed()
     }
 }

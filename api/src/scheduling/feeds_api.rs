@@ -205,7 +205,8 @@ impl FeedsQuery {
         Ok(query
             .order_by_asc(calendar_feed::Column::Id)
             .all(&state.db)
-            .await?
+            .await
+            .map_err(AppError::from)?
             .into_iter()
             .map(|m| CalendarFeed::new(m, state))
             .collect())
@@ -237,7 +238,8 @@ impl FeedsMutation {
                 )?)
                 .filter(organisation::Column::TenantId.eq(principal.tenant_id))
                 .one(&state.db)
-                .await?
+                .await
+                .map_err(AppError::from)?
                 .ok_or(AppError::NotFound("organisation"))?
                 .id,
             ),

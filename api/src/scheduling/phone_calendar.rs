@@ -275,7 +275,8 @@ impl PhoneCalendarMutation {
             revoked_at: Set(None),
         }
         .insert(db)
-        .await?;
+        .await
+        .map_err(AppError::from)?;
         Ok(CreateCalendarSubscriptionPayload {
             subscription: Some(saved.into()),
             path: Some(path(&token)),
@@ -300,7 +301,7 @@ impl PhoneCalendarMutation {
             .await?
             .into_active_model();
         revoked.revoked_at = Set(Some(Utc::now()));
-        let saved = revoked.update(db).await?;
+        let saved = revoked.update(db).await.map_err(AppError::from)?;
         Ok(RevokeCalendarSubscriptionPayload {
             subscription: Some(saved.into()),
             user_errors: Vec::new(),

@@ -260,7 +260,8 @@ async fn own_organisation(ctx: &Context<'_>, id: &ID) -> Result<organisation::Mo
     organisation::Entity::find_by_id(id)
         .filter(organisation::Column::TenantId.eq(principal.tenant_id))
         .one(&ctx.state().db)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .ok_or(AppError::NotFound("organisation").into())
 }
 
@@ -287,7 +288,8 @@ impl RulesQuery {
         let organisation = own_organisation(ctx, &organisation_id).await?;
         Ok(scheduling_routine::Entity::find_by_id(organisation.id)
             .one(&ctx.state().db)
-            .await?
+            .await
+            .map_err(AppError::from)?
             .map(Into::into))
     }
 
@@ -317,7 +319,8 @@ impl RulesQuery {
             .filter(closed_day::Column::Date.between(from.0, to.0))
             .order_by_asc(closed_day::Column::Date)
             .all(&ctx.state().db)
-            .await?
+            .await
+            .map_err(AppError::from)?
             .into_iter()
             .map(Into::into)
             .collect())
@@ -370,14 +373,15 @@ impl RulesMutation {
         };
         let exists = scheduling_routine::Entity::find_by_id(organisation.id)
             .one(db)
-            .await?
+            .await
+            .map_err(AppError::from)?
             .is_some();
         let mut active = model.into_active_model();
         let saved = if exists {
             active = active.reset_all();
-            active.update(db).await?
+            active.update(db).await.map_err(AppError::from)?
         } else {
-            active.insert(db).await?
+            active.insert(db).await.map_err(AppError::from)?
         };
         Ok(SchedulingRoutinePayload {
             routine: Some(saved.into()),
@@ -405,7 +409,8 @@ impl RulesMutation {
                 .filter(closed_day::Column::TenantId.eq(principal.tenant_id))
                 .filter(closed_day::Column::Date.eq(input.date.0))
                 .one(&ctx.state().db)
-                .await?
+                .await
+                .map_err(AppError::from)?
                 .map(|_| {
                     UserError::on_field(
                         UserErrorCode::InvalidValue,
@@ -428,7 +433,8 @@ impl RulesMutation {
             created_at: Set(Utc::now()),
         }
         .insert(&ctx.state().db)
-        .await?;
+        .await
+        .map_err(AppError::from)?;
         Ok(ClosedDayPayload {
             closed_day: Some(saved.into()),
             user_errors: Vec::new(),
@@ -453,7 +459,8 @@ impl RulesMutation {
             .filter(closed_day::Column::TenantId.eq(principal.tenant_id))
             .filter(closed_day::Column::Date.eq(input.date.0))
             .one(db)
-            .await?
+            .await
+            .map_err(AppError::from)?
         else {
             return Ok(ClosedDayPayload {
                 closed_day: None,
@@ -464,7 +471,10 @@ impl RulesMutation {
                 )],
             });
         };
-        closed_day::Entity::delete_by_id(day.id).exec(db).await?;
+        closed_day::Entity::delete_by_id(day.id)
+            .exec(db)
+            .await
+            .map_err(AppError::from)?;
         Ok(ClosedDayPayload {
             closed_day: Some(day.into()),
             user_errors: Vec::new(),
