@@ -247,6 +247,193 @@ fn count_fields(document: &ExecutableDocument, counted: &dyn Fn(&Field) -> bool)
         .sum()
 }
 
+/// The first character of `text` that no text sent to this API may hold:
+/// the C0 control characters (U+0000–U+001F) but tab, line feed and
+/// carriage return, which multi-line text needs. PostgreSQL refuses U+0000
+/// in text outright ("invalid byte sequence"), SQLite would store it; the
+/// others belong in no name, note or address and break what shows or
+/// exports them (calendars, logs, terminals).
+pub fn refused_control_character(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| *c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// A string in a request with a refused control character (see
+/// [`refused_control_character`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedText {
+    /// Where the string is: for a variable `$name` and then the keys and
+    /// list indices inside it (`["$input", "email"]`); for a literal in the
+    /// query the argument's name and then the keys and indices inside it
+    /// (`["input", "email"]`), as `UserError.field` names input fields.
+    pub field: Vec<String>,
+    /// The position of a literal argument in the query text.
+    pub pos: Option<async_graphql::Pos>,
+    /// The refused character.
+    pub character: char,
+}
+
+impl RefusedText {
+    /// The refusal as a GraphQL error: `BAD_USER_INPUT` with `field`, like
+    /// the engine's own errors about malformed input (the request runs not
+    /// at all, so nothing is changed).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let message = format!(
+            "Text may not contain control characters other than tab, line feed and \
+             carriage return; {} contains U+{:04X}.",
+            self.field.join("."),
+            u32::from(self.character)
+        );
+        let mut error = async_graphql::ServerError::new(message, self.pos);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", code::BAD_USER_INPUT);
+        extensions.set("field", self.field);
+        error.extensions = Some(extensions);
+        error
+    }
+}
+
+/// Refuses a request any of whose strings holds a refused control character
+/// ([`refused_control_character`]): every variable (values and object keys,
+/// at any depth), and every literal argument of a field or directive and
+/// every variable default in the document's operations and fragments. One
+/// rule before anything runs, so that no resolver, present or future, hands
+/// such text to the database (where PostgreSQL answers it with an error).
+pub fn check_text_input(
+    document: &ExecutableDocument,
+    variables: &async_graphql::Variables,
+) -> Result<(), RefusedText> {
+    for (name, value) in variables.iter() {
+        check_value(value, &mut vec![format!("${name}")], None)?;
+    }
+    for (_, operation) in document.operations.iter() {
+        let operation = &operation.node;
+        for definition in &operation.variable_definitions {
+            let definition = &definition.node;
+            if let Some(default) = &definition.default_value {
+                let mut path = vec![format!("${}", definition.name.node)];
+                check_value(&default.node, &mut path, Some(default.pos))?;
+            }
+            check_directives(&definition.directives)?;
+        }
+        check_directives(&operation.directives)?;
+        check_selection_set(&operation.selection_set.node)?;
+    }
+    for fragment in document.fragments.values() {
+        check_directives(&fragment.node.directives)?;
+        check_selection_set(&fragment.node.selection_set.node)?;
+    }
+    Ok(())
+}
+
+/// Checks a string: `Err` with `path` and `pos` when it holds a refused
+/// control character.
+fn check_string(
+    text: &str,
+    path: &[String],
+    pos: Option<async_graphql::Pos>,
+) -> Result<(), RefusedText> {
+    match refused_control_character(text) {
+        Some(character) => Err(RefusedText {
+            field: path.to_vec(),
+            pos,
+            character,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks every string in a value: strings, object keys, nested lists and
+/// objects.
+fn check_value(
+    value: &async_graphql::Value,
+    path: &mut Vec<String>,
+    pos: Option<async_graphql::Pos>,
+) -> Result<(), RefusedText> {
+    match value {
+        async_graphql::Value::String(text) => check_string(text, path, pos),
+        async_graphql::Value::List(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(index.to_string());
+                check_value(item, path, pos)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        async_graphql::Value::Object(fields) => {
+            for (key, item) in fields {
+                path.push(key.to_string());
+                check_string(key, path, pos)?;
+                check_value(item, path, pos)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks literal arguments (a field's or a directive's). References to
+/// variables are checked with the variables.
+fn check_arguments<V: Clone>(
+    arguments: &[(
+        async_graphql::Positioned<async_graphql::Name>,
+        async_graphql::Positioned<V>,
+    )],
+    prefix: &[String],
+    to_const: impl Fn(V) -> async_graphql::Value,
+) -> Result<(), RefusedText> {
+    for (name, value) in arguments {
+        let mut path = prefix.to_vec();
+        path.push(name.node.to_string());
+        check_value(&to_const(value.node.clone()), &mut path, Some(value.pos))?;
+    }
+    Ok(())
+}
+
+/// A variable inside a literal: checked with the variables, so null here.
+fn unchecked_variable(
+    _: async_graphql::Name,
+) -> Result<async_graphql::Value, std::convert::Infallible> {
+    Ok(async_graphql::Value::Null)
+}
+
+fn check_directives(
+    directives: &[async_graphql::Positioned<async_graphql::parser::types::Directive>],
+) -> Result<(), RefusedText> {
+    for directive in directives {
+        let prefix = [format!("@{}", directive.node.name.node)];
+        check_arguments(&directive.node.arguments, &prefix, |value| {
+            value
+                .into_const_with(unchecked_variable)
+                .unwrap_or_default()
+        })?;
+    }
+    Ok(())
+}
+
+fn check_selection_set(set: &SelectionSet) -> Result<(), RefusedText> {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                check_arguments(&field.node.arguments, &[], |value| {
+                    value
+                        .into_const_with(unchecked_variable)
+                        .unwrap_or_default()
+                })?;
+                check_directives(&field.node.directives)?;
+                check_selection_set(&field.node.selection_set.node)?;
+            }
+            Selection::InlineFragment(fragment) => {
+                check_directives(&fragment.node.directives)?;
+                check_selection_set(&fragment.node.selection_set.node)?;
+            }
+            Selection::FragmentSpread(spread) => check_directives(&spread.node.directives)?,
+        }
+    }
+    Ok(())
+}
+
 /// Codes of the errors that refuse a request as a whole before it runs,
 /// raised inside the engine (`graphql::request_limits`), so that they apply
 /// over WebSocket too.
@@ -448,6 +635,87 @@ mod tests {
         assert_eq!(message["payload"][0]["extensions"]["code"], "RATE_LIMITED");
         let data = json!({ "type": "next", "id": "8", "payload": { "data": { "a": 1 } } });
         assert_eq!(websocket_refusal(&data.to_string()), None);
+    }
+
+    #[test]
+    fn control_characters_but_tab_and_line_breaks_are_refused_in_text() {
+        assert_eq!(refused_control_character("a\u{0}b"), Some('\u{0}'));
+        assert_eq!(refused_control_character("bell\u{7}"), Some('\u{7}'));
+        assert_eq!(refused_control_character("\u{1f}"), Some('\u{1f}'));
+        assert_eq!(refused_control_character("Line one\r\n\tline two"), None);
+        assert_eq!(refused_control_character("Midsommarafton 🌼, «é»"), None);
+    }
+
+    #[test]
+    fn every_string_of_the_variables_and_the_documents_literals_is_checked() {
+        let parse =
+            |q: &str| async_graphql::parser::parse_query(q).unwrap_or_else(|e| panic!("{e}"));
+        let variables = |value: serde_json::Value| async_graphql::Variables::from_json(value);
+        let refused = |q: &str, v: serde_json::Value| {
+            check_text_input(&parse(q), &variables(v))
+                .err()
+                .map(|r| (r.field, r.character))
+        };
+        let field = |path: &[&str]| path.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+        let query = "mutation($input: OpenCaseInput!) { openCase(input: $input) { __typename } }";
+
+        let nested = json!({ "input": { "members": [
+            { "displayName": "Sara" }, { "displayName": "Eli\u{0}as" } ] } });
+        assert_eq!(
+            refused(query, nested),
+            Some((field(&["$input", "members", "1", "displayName"]), '\u{0}'))
+        );
+        assert_eq!(
+            refused(query, json!({ "input": { "bad\u{2}key": "x" } })),
+            Some((field(&["$input", "bad\u{2}key"]), '\u{2}'))
+        );
+        assert_eq!(
+            refused(
+                query,
+                json!({ "input": { "note": "two\nlines\tand a tab" } })
+            ),
+            None
+        );
+        assert_eq!(
+            refused(
+                r#"mutation { a { ...F } } fragment F on Mutation { addClosedDay(input: { date: "2000-01-01", names: ["ok", "a\u0000b"] }) { __typename } }"#,
+                json!({})
+            ),
+            Some((field(&["input", "names", "1"]), '\u{0}'))
+        );
+        assert_eq!(
+            refused(
+                r#"query($d: String = "x\u0001") { viewer @skip(if: false) { role } }"#,
+                json!({})
+            ),
+            Some((field(&["$d"]), '\u{1}'))
+        );
+        assert_eq!(
+            refused(
+                r#"{ viewer { ... on Viewer @custom(reason: "\u0008") { role } } }"#,
+                json!({})
+            ),
+            Some((field(&["@custom", "reason"]), '\u{8}'))
+        );
+        let error = check_text_input(
+            &parse(r#"mutation { login(input: { email: "a\u0000b" }) { __typename } }"#),
+            &variables(json!({})),
+        )
+        .err()
+        .map(RefusedText::into_server_error);
+        let error = error.unwrap_or_else(|| panic!("refused"));
+        assert_eq!(
+            error.message,
+            "Text may not contain control characters other than tab, line feed and \
+             carriage return; input.email contains U+0000."
+        );
+        assert_eq!(error.locations.len(), 1);
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("BAD_USER_INPUT")));
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //! - the gate's document checks (query size, aliases; `crate::gate`), which
 //!   over HTTP already ran before parsing and here cover WebSocket
 //!   operations and persisted queries;
+//! - no control characters in text (`gate::check_text_input`): a string
+//!   anywhere in the variables or the document's arguments holding one
+//!   (U+0000 above all, which PostgreSQL refuses) is answered with
+//!   `BAD_USER_INPUT` and the path of the value (`extensions.field`) before
+//!   anything runs, as the engine answers other malformed input (status
+//!   200 over HTTP, a `next` message over WebSocket);
 //! - at most one sign-in field (`login`, `refreshSession`, …) per document,
 //!   each counted against the client address's sign-in limit;
 //! - the points budget: a request costs its query complexity, taken from the
@@ -127,6 +133,8 @@ impl Extension for RequestLimitsExtension {
     ) -> ServerResult<ExecutableDocument> {
         gate::check_query_size(query).map_err(gate::Refusal::into_server_error)?;
         let document = next.run(ctx, query, variables).await?;
+        gate::check_text_input(&document, variables)
+            .map_err(gate::RefusedText::into_server_error)?;
         gate::check_aliases(&document).map_err(gate::Refusal::into_server_error)?;
         let sign_ins =
             gate::check_sign_in_fields(&document).map_err(gate::Refusal::into_server_error)?;

@@ -159,6 +159,17 @@ pub async fn login(
             "Enter your e-mail address.",
         )));
     }
+    // The address goes into lookups, throttle keys and the audit trail;
+    // PostgreSQL refuses U+0000 in any of them. The engine refuses such text
+    // before any resolver runs (`gate::check_text_input`); this keeps the
+    // service safe whoever calls it.
+    if crate::gate::refused_control_character(&email).is_some() {
+        return Ok(Err(UserError::on_field(
+            UserErrorCode::InvalidFormat,
+            "email",
+            "An e-mail address cannot contain control characters.",
+        )));
+    }
     let account_key = throttle::account_key("login", &email);
     let address_key = throttle::address_key("login", meta.client_address);
     let keys_to_check: Vec<String> = std::iter::once(account_key.clone())

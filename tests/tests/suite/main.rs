@@ -23,5 +23,6 @@ mod routines;
 mod scheduling;
 mod schema;
 mod sessions;
+mod text_input;
 mod tokens;
 mod websocket;
