@@ -203,6 +203,9 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
     ) -> Result<Vec<Option<Node>>> {
+        // As `node` does: without a (valid) token the answer is
+        // `UNAUTHENTICATED`, not a list of nulls.
+        ctx.viewer().principal()?;
         if ids.len() > MAX_NODES {
             return Err(
                 AppError::bad_input(&["ids"], format!("at most {MAX_NODES} ids per call")).into(),
@@ -212,7 +215,14 @@ impl NodeQuery {
         for id in &ids {
             // A small, bounded list of mixed kinds: per-id loading is acceptable;
             // each lookup is by primary key.
-            nodes.push(load_node(ctx, id).await.ok());
+            match load_node(ctx, id).await {
+                Ok(node) => nodes.push(Some(node)),
+                // A failure of the server is not an id the viewer may not see.
+                Err(error @ (AppError::Database(_) | AppError::Internal(_))) => {
+                    return Err(error.into());
+                }
+                Err(_) => nodes.push(None),
+            }
         }
         Ok(nodes)
     }

@@ -7,6 +7,7 @@ on_both_backends!(
     a_guardian_signs_in_and_sees_herself_her_tenant_and_her_device,
     wrong_password_and_unknown_account_get_the_same_answer,
     viewer_without_a_token_is_unauthenticated,
+    node_and_nodes_without_a_token_are_unauthenticated,
     a_forged_or_garbled_token_is_unauthenticated,
     email_addresses_are_visible_only_to_their_owner,
 );
@@ -94,6 +95,45 @@ async fn viewer_without_a_token_is_unauthenticated(backend: Backend) {
 
     assert_eq!(first_error_code(&body), Some("UNAUTHENTICATED"));
     assert_eq!(body["data"], Value::Null);
+    app.stop().await;
+}
+
+async fn node_and_nodes_without_a_token_are_unauthenticated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.login("guardian@exempelby.example").await;
+    let me = app
+        .graphql_as(&token, "{ viewer { user { id } } }", json!({}))
+        .await;
+    let id = me["data"]["viewer"]["user"]["id"].clone();
+    let signed_in = app
+        .graphql_as(
+            &token,
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": [id.clone()] }),
+        )
+        .await;
+    assert_eq!(
+        signed_in["data"]["nodes"],
+        json!([{ "id": id }]),
+        "{signed_in}"
+    );
+
+    let node = app
+        .graphql(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let nodes = app
+        .graphql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": [id, "not-an-id"] }),
+        )
+        .await;
+
+    assert_eq!(first_error_code(&node), Some("UNAUTHENTICATED"), "{node}");
+    assert_eq!(first_error_code(&nodes), Some("UNAUTHENTICATED"), "{nodes}");
+    assert_eq!(nodes["data"], Value::Null, "{nodes}");
     app.stop().await;
 }
 
