@@ -222,5 +222,21 @@ async fn a_closed_day_named_with_a_nul_is_refused_without_database_text(backend:
         .await;
     assert_eq!(days["data"]["closedDays"], json!([]), "{days}");
 
+    // A date no database column can hold (PostgreSQL's dates begin in
+    // 4713 BC) is the client's to fix, and no database text reaches it.
+    let ancient = app
+        .graphql_as(
+            &admin,
+            r#"mutation { addClosedDay(input: { date: "-5000-01-01", name: "Ancient" }) { closedDay { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        first_error_code(&ancient),
+        Some("BAD_USER_INPUT"),
+        "{ancient}"
+    );
+    let message = ancient["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("YYYY-MM-DD"), "{ancient}");
     app.stop().await;
 }
