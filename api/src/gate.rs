@@ -10,7 +10,10 @@
 //! The document checks are also run inside the engine
 //! (`graphql::request_limits`, with the sign-in field and points limits), so
 //! they hold over WebSocket; [`engine_refusal`] recognises what those refuse,
-//! for the HTTP status and the WebSocket `error` message.
+//! for the HTTP status and the WebSocket `error` message. The check of text
+//! for control characters ([`check_text_input`]) runs only there, on the
+//! parsed document and the variables, and is answered like the engine's own
+//! malformed-input errors (`BAD_USER_INPUT`, status 200).
 
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use poem::{
