@@ -98,15 +98,32 @@ impl ReadAudit {
     }
 }
 
-/// The tenant's time zone.
+/// The tenant's time zone. A tenant's zone is set when it is created and
+/// never changed, so each process reads it once per tenant.
 pub async fn tenant_zone<C: ConnectionTrait>(db: &C, tenant_id: Uuid) -> AppResult<Tz> {
+    static ZONES: std::sync::OnceLock<std::sync::RwLock<HashMap<Uuid, Tz>>> =
+        std::sync::OnceLock::new();
+    let zones = ZONES.get_or_init(Default::default);
+    if let Some(zone) = zones
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&tenant_id)
+    {
+        return Ok(*zone);
+    }
     let row = tenant::Entity::find_by_id(tenant_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("tenant"))?;
-    row.time_zone
+    let zone = row
+        .time_zone
         .parse::<Tz>()
-        .map_err(|_| AppError::Internal(format!("tenant {} has an unknown time zone", row.id)))
+        .map_err(|_| AppError::Internal(format!("tenant {} has an unknown time zone", row.id)))?;
+    zones
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(tenant_id, zone);
+    Ok(zone)
 }
 
 /// Everything a page of cases shows and the policy needs, loaded for all the

@@ -252,3 +252,75 @@ impl Loader<crate::messaging::service::MessageKey> for ReceiptLoader {
             .collect())
     }
 }
+
+/// Loads the conversations of cases (oldest first, at most 100 a case), by
+/// case id: a caseload page's conversations in one statement.
+pub struct CaseConversationLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for the conversations of cases.
+pub fn case_conversation_loader(db: DatabaseConnection) -> DataLoader<CaseConversationLoader> {
+    DataLoader::new(CaseConversationLoader { db }, tokio::spawn)
+}
+
+impl Loader<Uuid> for CaseConversationLoader {
+    type Value = Vec<entity::conversation::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        use entity::conversation;
+        use sea_orm::QueryOrder;
+        let rows = conversation::Entity::find()
+            .filter(conversation::Column::CaseId.is_in(keys.iter().copied()))
+            .order_by_asc(conversation::Column::CreatedAt)
+            .order_by_asc(conversation::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_case: HashMap<Uuid, Self::Value> = HashMap::new();
+        for row in rows {
+            let of_case = by_case.entry(row.case_id).or_default();
+            if of_case.len() < 100 {
+                of_case.push(row);
+            }
+        }
+        Ok(by_case)
+    }
+}
+
+/// Whether users take part in conversations, by (conversation id, user id).
+pub struct ParticipationLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for conversation participation.
+pub fn participation_loader(db: DatabaseConnection) -> DataLoader<ParticipationLoader> {
+    DataLoader::new(ParticipationLoader { db }, tokio::spawn)
+}
+
+impl Loader<(Uuid, Uuid)> for ParticipationLoader {
+    type Value = bool;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, Uuid)],
+    ) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
+        use entity::conversation_participant;
+        let rows = conversation_participant::Entity::find()
+            .filter(
+                conversation_participant::Column::ConversationId.is_in(keys.iter().map(|k| k.0)),
+            )
+            .filter(conversation_participant::Column::UserId.is_in(keys.iter().map(|k| k.1)))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.conversation_id, row.user_id))
+            .filter(|key| keys.contains(key))
+            .map(|key| (key, true))
+            .collect())
+    }
+}
