@@ -144,6 +144,11 @@ pub struct CaseBundle {
     /// The cases' coming follow-up and coordination meetings, loaded for all
     /// of them the first time one case asks.
     pub meetings: tokio::sync::OnceCell<HashMap<Uuid, Vec<entity::appointment::Model>>>,
+    /// The cases' conversations (oldest first), each with whether the viewer
+    /// the bundle was loaded for takes part, loaded for all of them the first
+    /// time one case asks.
+    pub conversations:
+        tokio::sync::OnceCell<HashMap<Uuid, Vec<(entity::conversation::Model, bool)>>>,
 }
 
 /// Loads the bundle of several cases.

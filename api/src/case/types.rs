@@ -557,13 +557,9 @@ impl Case {
         ctx: &Context<'_>,
     ) -> Result<Vec<crate::messaging::types::Conversation>> {
         let principal = ctx.viewer().principal()?;
-        let rows = crate::messaging::service::conversations_of_case(
-            ctx.loader(),
-            ctx.loader(),
-            principal,
-            &self.0,
-        )
-        .await?;
+        let rows =
+            crate::messaging::service::conversations_of_case(&ctx.state().db, principal, &self.0)
+                .await?;
         let view = std::sync::Arc::new(self.0.clone());
         Ok(rows
             .into_iter()

@@ -137,8 +137,6 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
             .data(loaders::goal_ratings_loader(state.db.clone()))
             .data(loaders::follow_ups_loader(state.db.clone()))
             .data(loaders::read_position_loader(state.db.clone()))
-            .data(loaders::case_conversation_loader(state.db.clone()))
-            .data(loaders::participation_loader(state.db.clone()))
             .data(loaders::contact_setting_loader(state.db.clone()))
             .data(loaders::receipt_loader(state.db.clone()))
             .data(state);

@@ -5,9 +5,6 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::DataLoader;
-
-use crate::graphql::loaders::{CaseConversationLoader, ParticipationLoader};
 use chrono::{Duration, Utc};
 use entity::{
     care_case::{self, CaseStatus},
@@ -96,33 +93,66 @@ pub async fn conversation(
     Ok(ConversationView { model, case: view })
 }
 
-/// The conversations of a case the viewer may use, oldest first. Through
-/// the request's loaders, so a page of cases costs two statements in all.
+/// The conversations of a case the viewer may use, oldest first. Loaded
+/// once for every case of the viewer's page (two statements in all).
 pub async fn conversations_of_case(
-    conversations: &DataLoader<CaseConversationLoader>,
-    participation: &DataLoader<ParticipationLoader>,
+    db: &DatabaseConnection,
     principal: &Principal,
     view: &CaseView,
 ) -> AppResult<Vec<conversation::Model>> {
-    let rows = conversations
-        .load_one(view.model.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .unwrap_or_default();
-    let mine = participation
-        .load_many(rows.iter().map(|c| (c.id, principal.user_id)))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(rows
-        .into_iter()
-        .filter(|c| {
-            can_use_conversation(
-                &view.access,
-                c.kind,
-                mine.contains_key(&(c.id, principal.user_id)),
-            )
+    let bundle = &view.bundle;
+    let all = bundle
+        .conversations
+        .get_or_try_init(|| {
+            let case_ids: Vec<Uuid> = bundle.facts.keys().copied().collect();
+            conversations_of_cases(db, case_ids, principal.user_id)
         })
+        .await?;
+    Ok(all
+        .get(&view.model.id)
+        .into_iter()
+        .flatten()
+        .filter(|(c, participant)| can_use_conversation(&view.access, c.kind, *participant))
+        .map(|(c, _)| c.clone())
         .collect())
+}
+
+/// The conversations of cases (oldest first, at most 100 a case), each with
+/// whether `user_id` takes part.
+async fn conversations_of_cases(
+    db: &DatabaseConnection,
+    case_ids: Vec<Uuid>,
+    user_id: Uuid,
+) -> AppResult<HashMap<Uuid, Vec<(conversation::Model, bool)>>> {
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::CaseId.is_in(case_ids))
+        .order_by_asc(conversation::Column::CreatedAt)
+        .order_by_asc(conversation::Column::Id)
+        .all(db)
+        .await?;
+    let mine: std::collections::HashSet<Uuid> = if rows.is_empty() {
+        Default::default()
+    } else {
+        conversation_participant::Entity::find()
+            .filter(conversation_participant::Column::UserId.eq(user_id))
+            .filter(
+                conversation_participant::Column::ConversationId.is_in(rows.iter().map(|c| c.id)),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.conversation_id)
+            .collect()
+    };
+    let mut by_case: HashMap<Uuid, Vec<(conversation::Model, bool)>> = HashMap::new();
+    for row in rows {
+        let of_case = by_case.entry(row.case_id).or_default();
+        if of_case.len() < 100 {
+            let participant = mine.contains(&row.id);
+            of_case.push((row, participant));
+        }
+    }
+    Ok(by_case)
 }
 
 /// Starts a conversation on a case (staff on the case). Family conversations

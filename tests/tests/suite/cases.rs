@@ -395,7 +395,8 @@ const CASES: &str = "query($first: Int!, $after: String, $filter: CaseFilterInpu
     edges { cursor node { id status nextFollowUpDue followUpOverdue followUpMeeting { inTime }
       family { name members { displayName age kind } }
       focusChildren { displayName age }
-      primaryCaseworker { displayName } partnerCaseworker { displayName } team { name } } }
+      primaryCaseworker { displayName } partnerCaseworker { displayName } team { name }
+      conversations { id unreadCount } } }
     pageInfo { hasNextPage endCursor }
   }
 }";
