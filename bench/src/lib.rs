@@ -111,23 +111,6 @@ pub struct Server {
     postgres: Option<(String, String)>,
 }
 
-/// `url` with its database name replaced by `name`.
-pub fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 impl Server {
     /// Starts the server (or takes the running one given by `url`).
     pub async fn start(args: &ServerOptions) -> anyhow::Result<Server> {
@@ -179,7 +162,7 @@ impl Server {
                 .await
                 .context("create the benchmark database")?;
             admin.close().await.ok();
-            database_url = Some(with_database_name(admin_url, &name));
+            database_url = Some(api::db::with_database_name(admin_url, &name));
             server.database_url = database_url.clone();
             server.postgres = Some((admin_url.clone(), name));
         }

@@ -103,7 +103,7 @@ impl TestDatabase {
                 admin.close().await.ok();
                 TestDatabase {
                     data_dir,
-                    database_url: Some(with_database_name(admin_url, &name)),
+                    database_url: Some(api::db::with_database_name(admin_url, &name)),
                     postgres: Some((admin_url.clone(), name)),
                 }
             }
@@ -142,23 +142,6 @@ impl Drop for TestDatabase {
             })
             .join();
         }
-    }
-}
-
-/// Replaces the database name in a PostgreSQL URL.
-pub fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
     }
 }
 
