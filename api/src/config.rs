@@ -247,6 +247,11 @@ pub struct Config {
     /// `acceptInvitation`) accepted per client address per minute.
     #[arg(long, env = "RATE_LIMIT_SIGN_INS_PER_MINUTE", default_value = "30", global = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_sign_ins_per_minute: u32,
+    /// How long sessions and cases' access facts read for one request may
+    /// serve the next ones, in seconds, at most (0 turns this off). Any
+    /// access change voids them at once, in every process.
+    #[arg(long, env = "ACCESS_CACHE_SECONDS", default_value = "60", global = true, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub access_cache_seconds: u64,
 }
 
 impl Config {
@@ -344,6 +349,7 @@ impl Config {
             rate_limit_points: 2000,
             rate_limit_refill_per_second: 200,
             rate_limit_sign_ins_per_minute: 30,
+            access_cache_seconds: 60,
         }
     }
 }

@@ -77,6 +77,10 @@ impl Application {
             feeds: Arc::new(config.feeds()),
             introspection: config.introspection_enabled(),
             limits: Arc::new(config.rate_limits()),
+            access_cache: Arc::new(crate::auth::access_cache::AccessCache::new(
+                hub.clone(),
+                std::time::Duration::from_secs(config.access_cache_seconds),
+            )),
         };
         let persisted = match &config.trusted_documents {
             Some(path) => {

@@ -6,7 +6,10 @@ use entity::{session, user_account, user_account::Role};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
-use super::TokenKeys;
+use super::{
+    TokenKeys,
+    access_cache::{AccessCache, CachedSession},
+};
 use crate::error::{AppError, AppResult};
 
 /// A signed-in user, as far as authorization needs to know.
@@ -54,11 +57,14 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
 }
 
 /// Resolves a bearer token to a `Viewer`. The session is looked up on every
-/// request so that revoking it (logout, reuse detection) takes effect at once.
+/// request so that revoking it (logout, reuse detection) takes effect at once;
+/// with `cache`, a session read since the last access change is taken from it
+/// (revoking moves the access epoch, see `access_cache`).
 pub async fn resolve_viewer(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     token: Option<&str>,
+    cache: Option<&AccessCache>,
 ) -> AppResult<Viewer> {
     let Some(token) = token else {
         return Ok(Viewer::Anonymous);
@@ -66,6 +72,19 @@ pub async fn resolve_viewer(
     let Some(claims) = keys.verify_access_token(token) else {
         return Ok(Viewer::InvalidToken);
     };
+    let matches_claims = |principal: &Principal| {
+        principal.user_id == claims.sub && principal.tenant_id == claims.tid
+    };
+    if let Some(kept) = cache.and_then(|c| c.session(claims.sid)) {
+        return Ok(
+            if matches_claims(&kept.principal) && kept.expires_at > Utc::now() {
+                Viewer::Signed(kept.principal)
+            } else {
+                Viewer::InvalidToken
+            },
+        );
+    }
+    let stamp = cache.and_then(AccessCache::stamp);
     let found = session::Entity::find_by_id(claims.sid)
         .find_also_related(user_account::Entity)
         .one(db)
@@ -75,19 +94,30 @@ pub async fn resolve_viewer(
     };
     let live = session.revoked_at.is_none()
         && session.expires_at > Utc::now()
-        && session.user_id == claims.sub
-        && user.tenant_id == claims.tid
         && user.disabled_at.is_none();
     if !live {
         return Ok(Viewer::InvalidToken);
     }
-    Ok(Viewer::Signed(Principal {
+    let principal = Principal {
         user_id: user.id,
         tenant_id: user.tenant_id,
         organisation_id: user.organisation_id,
         role: user.role,
         session_id: session.id,
-    }))
+    };
+    if let (Some(cache), Some(stamp)) = (cache, stamp) {
+        cache.keep_session(
+            stamp,
+            CachedSession {
+                principal: principal.clone(),
+                expires_at: session.expires_at,
+            },
+        );
+    }
+    if !matches_claims(&principal) {
+        return Ok(Viewer::InvalidToken);
+    }
+    Ok(Viewer::Signed(principal))
 }
 
 /// Until when the principal's session is live (it expires then, unless it is

@@ -31,6 +31,7 @@ use uuid::Uuid;
 use super::cadence;
 use crate::{
     audit::{self, AuditAction, AuditEntry},
+    auth::access_cache::AccessCache,
     auth::{
         Principal,
         case_policy::{
@@ -72,11 +73,35 @@ impl CaseView {
     }
 }
 
-/// The cases whose reads this request has audited already.
-#[derive(Debug, Default)]
-pub struct ReadAudit(Mutex<HashSet<Uuid>>);
+/// What one request remembers about the cases it reads: which reads it has
+/// audited already, and whether it may take cases' access facts from the
+/// process's cache (query operations only, see `auth::access_cache`).
+#[derive(Default)]
+pub struct ReadAudit(
+    Mutex<HashSet<Uuid>>,
+    std::sync::OnceLock<std::sync::Arc<AccessCache>>,
+);
+
+impl std::fmt::Debug for ReadAudit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadAudit")
+            .field("uses_cache", &self.1.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 impl ReadAudit {
+    /// Lets this request's case reads use the cache (call only for requests
+    /// that change nothing).
+    pub fn use_cache(&self, cache: std::sync::Arc<AccessCache>) {
+        let _ = self.1.set(cache);
+    }
+
+    /// The cache this request may use, if any.
+    fn cache(&self) -> Option<&AccessCache> {
+        self.1.get().map(|c| &**c)
+    }
+
     /// Marks ids as audited; returns those that were not yet.
     fn claim(&self, ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
         let mut seen = self
@@ -264,6 +289,119 @@ pub async fn load_bundle<C: ConnectionTrait>(
     Ok(bundle)
 }
 
+/// The rows of one case that its access and its page's names come from,
+/// as kept between requests by `AccessCache`.
+#[derive(Debug)]
+pub struct CasePart {
+    /// The case columns these rows were read for: a case whose columns have
+    /// changed since is read again.
+    key: CasePartKey,
+    facts: CaseFacts,
+    family: Option<family::Model>,
+    members: Vec<family_member::Model>,
+    focus: Vec<Uuid>,
+    therapists: Vec<Uuid>,
+    team: Option<team::Model>,
+    users: Vec<user_account::Model>,
+}
+
+type CasePartKey = (Uuid, Uuid, Uuid, Uuid, Option<Uuid>);
+
+fn part_key(case: &care_case::Model) -> CasePartKey {
+    (
+        case.tenant_id,
+        case.family_id,
+        case.team_id,
+        case.primary_caseworker_id,
+        case.partner_caseworker_id,
+    )
+}
+
+impl CasePart {
+    /// One case's share of a loaded bundle.
+    fn of(bundle: &CaseBundle, case: &care_case::Model) -> Option<CasePart> {
+        let therapists = bundle.therapists.get(&case.id).cloned().unwrap_or_default();
+        let team = bundle.teams.get(&case.team_id).cloned();
+        let user_ids = std::iter::once(case.primary_caseworker_id)
+            .chain(case.partner_caseworker_id)
+            .chain(therapists.iter().copied())
+            .chain(team.as_ref().and_then(|t| t.team_lead_id));
+        Some(CasePart {
+            key: part_key(case),
+            facts: bundle.facts.get(&case.id)?.clone(),
+            family: bundle.families.get(&case.family_id).cloned(),
+            members: bundle
+                .members
+                .get(&case.family_id)
+                .cloned()
+                .unwrap_or_default(),
+            focus: bundle.focus.get(&case.id).cloned().unwrap_or_default(),
+            users: user_ids
+                .filter_map(|id| bundle.users.get(&id).cloned())
+                .collect(),
+            therapists,
+            team,
+        })
+    }
+
+    /// Adds this case's rows to a bundle.
+    fn add_to(&self, bundle: &mut CaseBundle, case: &care_case::Model) {
+        bundle.facts.insert(case.id, self.facts.clone());
+        if let Some(family) = &self.family {
+            bundle.families.insert(family.id, family.clone());
+        }
+        if !self.members.is_empty() {
+            bundle.members.insert(case.family_id, self.members.clone());
+        }
+        if !self.focus.is_empty() {
+            bundle.focus.insert(case.id, self.focus.clone());
+        }
+        if !self.therapists.is_empty() {
+            bundle.therapists.insert(case.id, self.therapists.clone());
+        }
+        if let Some(team) = &self.team {
+            bundle.teams.insert(team.id, team.clone());
+        }
+        for user in &self.users {
+            bundle.users.insert(user.id, user.clone());
+        }
+    }
+}
+
+/// Loads the bundle of several cases, taking from `cache` the cases it
+/// holds for their current columns and keeping there the others.
+pub async fn load_bundle_cached(
+    db: &DatabaseConnection,
+    cases: &[care_case::Model],
+    cache: Option<&AccessCache>,
+) -> AppResult<CaseBundle> {
+    let Some(cache) = cache else {
+        return load_bundle(db, cases).await;
+    };
+    // Read before the rows: a change committed meanwhile voids them.
+    let stamp = cache.stamp();
+    let mut kept = Vec::new();
+    let mut missing = Vec::new();
+    for case in cases {
+        match cache.case(case.id) {
+            Some(part) if part.key == part_key(case) => kept.push((part, case)),
+            _ => missing.push(case.clone()),
+        }
+    }
+    let mut bundle = load_bundle(db, &missing).await?;
+    if let Some(stamp) = stamp {
+        for case in &missing {
+            if let Some(part) = CasePart::of(&bundle, case) {
+                cache.keep_case(stamp, case.id, std::sync::Arc::new(part));
+            }
+        }
+    }
+    for (part, case) in kept {
+        part.add_to(&mut bundle, case);
+    }
+    Ok(bundle)
+}
+
 /// Decides access for loaded cases, dropping those the viewer may not see, and
 /// audits the staff reads among them (once per case per request).
 pub async fn views_of(
@@ -273,7 +411,7 @@ pub async fn views_of(
     read_audit: &ReadAudit,
     cases: Vec<care_case::Model>,
 ) -> AppResult<Vec<CaseView>> {
-    let bundle = std::sync::Arc::new(load_bundle(db, &cases).await?);
+    let bundle = std::sync::Arc::new(load_bundle_cached(db, &cases, read_audit.cache()).await?);
     let zone = tenant_zone(db, principal.tenant_id).await?;
     let now = Utc::now();
     let views: Vec<CaseView> = cases

@@ -14,7 +14,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
 
@@ -105,6 +105,10 @@ pub struct Hub {
     outbox: tokio::sync::Notify,
     /// PostgreSQL: announcements go through `NOTIFY` (see the module docs).
     through_postgres: bool,
+    /// Whether access changes made anywhere reach this hub: always with
+    /// SQLite (one process), while the `NOTIFY` listener is connected with
+    /// PostgreSQL.
+    hearing: AtomicBool,
 }
 
 impl Hub {
@@ -115,6 +119,7 @@ impl Hub {
             access_epoch: AtomicU64::new(0),
             outbox: tokio::sync::Notify::new(),
             through_postgres: backend == DatabaseBackend::Postgres,
+            hearing: AtomicBool::new(backend != DatabaseBackend::Postgres),
         }
     }
 
@@ -180,6 +185,21 @@ impl Hub {
     /// The current access epoch (see `bump_access_epoch`).
     pub fn access_epoch(&self) -> u64 {
         self.access_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Whether every access change, in any process, moves this hub's epoch
+    /// (what makes it safe to keep access facts between requests).
+    pub fn hears_access_changes(&self) -> bool {
+        self.hearing.load(Ordering::SeqCst)
+    }
+
+    /// Records whether the `NOTIFY` listener is connected; either way the
+    /// epoch moves, since announcements may have been missed.
+    pub fn set_hearing(&self, hearing: bool) {
+        if self.through_postgres {
+            self.hearing.store(hearing, Ordering::SeqCst);
+        }
+        self.bump_access_epoch();
     }
 
     /// Says that access may have changed in this process: every subscription

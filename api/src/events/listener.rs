@@ -30,33 +30,42 @@ async fn publish(db: &DatabaseConnection, hub: &Hub, announcement: Announcement)
 }
 
 /// Listens until `shutdown` turns true, reconnecting after failures. It holds
-/// one connection of the pool while it runs. After every (re)connection all
-/// subscribers are woken to re-read the database, since announcements may
-/// have been missed meanwhile.
+/// one connection of the pool while it runs. While it is not connected the
+/// hub knows it does not hear access changes (see `Hub::set_hearing`); after
+/// every (re)connection all subscribers are woken to re-read the database,
+/// since announcements may have been missed meanwhile.
 pub async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
     let pool = db.get_postgres_connection_pool().clone();
     loop {
         let listening = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(NOTIFY_CHANNEL).await?;
+            let mut listener = PgListener::connect_with(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            listener
+                .listen(NOTIFY_CHANNEL)
+                .await
+                .map_err(|e| e.to_string())?;
+            hub.set_hearing(true);
             hub.wake_all();
             loop {
-                match listener.try_recv().await? {
+                match listener.try_recv().await.map_err(|e| e.to_string())? {
                     Some(notification) => {
                         for announcement in hub.decode_payload(notification.payload()) {
                             publish(&db, &hub, announcement).await;
                         }
                     }
-                    // The connection was lost and re-established.
-                    None => hub.wake_all(),
+                    // The connection was lost: connect again from scratch,
+                    // so that the hub knows when it hears again.
+                    None => return Err("the connection was lost".to_owned()),
                 }
             }
             #[allow(unreachable_code)]
-            Ok::<(), sea_orm::sqlx::Error>(())
+            Ok::<(), String>(())
         };
         tokio::select! {
             _ = shutdown.wait_for(|down| *down) => return,
             outcome = listening => {
+                hub.set_hearing(false);
                 if let Err(error) = outcome {
                     tracing::warn!(%error, "NOTIFY listener failed; reconnecting");
                 }

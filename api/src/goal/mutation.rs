@@ -311,33 +311,54 @@ impl GoalQuery {
     /// For a family member: the active goals of their cases that they may see,
     /// with open steps, latest rating and the next review date.
     async fn my_goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        use entity::{care_case, goal};
+        use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
         let principal = ctx.viewer().principal()?;
         if crate::auth::policy::is_staff(principal.role) {
             return Ok(Vec::new());
         }
         let db = &ctx.state().db;
-        let (views, _) = cases::list_cases(
+        // The active goals of the viewer's cases with their cases, in one
+        // statement; whether the viewer may see each is decided below.
+        let of_case = goal::Entity::belongs_to(care_case::Entity)
+            .from(goal::Column::CaseId)
+            .to(care_case::Column::Id)
+            .into();
+        let rows: Vec<(goal::Model, Option<care_case::Model>)> = goal::Entity::find()
+            .select_also(care_case::Entity)
+            .join(JoinType::InnerJoin, of_case)
+            .filter(crate::auth::case_policy::case_scope(
+                principal,
+                chrono::Utc::now(),
+            ))
+            .filter(goal::Column::Status.eq(goal::GoalStatus::Active))
+            .order_by_asc(goal::Column::CreatedAt)
+            .order_by_asc(goal::Column::Id)
+            .all(db)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        let mut case_rows: Vec<care_case::Model> = Vec::new();
+        for (_, case) in &rows {
+            if let Some(case) = case
+                && !case_rows.iter().any(|c| c.id == case.id)
+            {
+                case_rows.push(case.clone());
+            }
+        }
+        let views: Vec<Arc<cases::CaseView>> = cases::views_of(
             db,
             principal,
             &ctx.request_meta(),
             &read_audit(ctx),
-            cases::CaseFilter::default(),
-            100,
-            None,
+            case_rows,
         )
-        .await?;
-        let views: Vec<Arc<cases::CaseView>> = views.into_iter().map(Arc::new).collect();
-        let rows = entity::goal::Entity::find()
-            .filter(entity::goal::Column::CaseId.is_in(views.iter().map(|v| v.model.id)))
-            .filter(entity::goal::Column::Status.eq(entity::goal::GoalStatus::Active))
-            .order_by_asc(entity::goal::Column::CreatedAt)
-            .all(db)
-            .await
-            .map_err(crate::error::AppError::from)?;
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
         Ok(rows
             .into_iter()
-            .filter_map(|model| {
+            .filter_map(|(model, _)| {
                 let view = views.iter().find(|v| v.model.id == model.case_id)?.clone();
                 crate::auth::case_policy::can_see_goal(&view.access, model.visibility)
                     .then_some(Goal { model, case: view })

@@ -252,35 +252,18 @@ impl Goal {
 }
 
 async fn rating_history(ctx: &Context<'_>, goal_id: uuid::Uuid) -> Result<Vec<GoalRatingPoint>> {
-    let ratings = ctx
+    Ok(ctx
         .loader::<loaders::GoalRatingsLoader>()
         .load_one(goal_id)
         .await
         .map_err(load_error)?
-        .unwrap_or_default();
-    if ratings.is_empty() {
-        return Ok(Vec::new());
-    }
-    let reviews: Vec<follow_up::Model> = ctx
-        .loader::<loaders::FollowUpsLoader>()
-        .load_many(ratings.iter().map(|r| r.follow_up_id))
-        .await
-        .map_err(load_error)?
-        .into_values()
-        .flatten()
-        .collect();
-    let mut points: Vec<GoalRatingPoint> = ratings
-        .iter()
-        .filter_map(|r| {
-            let review = reviews.iter().find(|f| f.id == r.follow_up_id)?;
-            Some(GoalRatingPoint {
-                held_on: review.held_on.into(),
-                rating: i32::from(r.rating),
-            })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(held_on, rating)| GoalRatingPoint {
+            held_on: held_on.into(),
+            rating: i32::from(rating),
         })
-        .collect();
-    points.sort_by_key(|p| p.held_on);
-    Ok(points)
+        .collect())
 }
 
 /// The rating of a goal at one follow-up review.

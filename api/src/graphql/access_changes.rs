@@ -96,6 +96,14 @@ fn effect_on_access(document: &ExecutableDocument) -> Effect {
     effect
 }
 
+/// Whether a document holds a mutation operation.
+fn has_mutation(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+}
+
 /// Whether a document holds a mutation that may change access whatever happens.
 #[cfg(test)]
 fn may_change_access(document: &ExecutableDocument) -> bool {
@@ -129,6 +137,16 @@ impl Extension for AccessChangesExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        // A request that changes nothing may take access facts kept since
+        // the last access change (`auth::access_cache`).
+        if !has_mutation(&document)
+            && let (Some(read_audit), Some(state)) = (
+                ctx.data_opt::<Arc<crate::case::service::ReadAudit>>(),
+                ctx.data_opt::<AppState>(),
+            )
+        {
+            read_audit.use_cache(state.access_cache.clone());
+        }
         match effect_on_access(&document) {
             Effect::Always => self.always.store(true, Ordering::SeqCst),
             Effect::WhenFailing => self.when_failing.store(true, Ordering::SeqCst),

@@ -148,24 +148,50 @@ grouped_loader!(
     entity::goal_change::Column::ChangedAt,
     "Loads the change history of goals, by goal id, oldest first."
 );
-grouped_loader!(
-    GoalRatingsLoader,
-    goal_ratings_loader,
-    entity::follow_up_rating::Entity,
-    entity::follow_up_rating::Column::GoalId,
-    goal_id,
-    entity::follow_up_rating::Column::FollowUpId,
-    "Loads the follow-up ratings of goals, by goal id, in review order."
-);
-grouped_loader!(
-    FollowUpsLoader,
-    follow_ups_loader,
-    entity::follow_up::Entity,
-    entity::follow_up::Column::Id,
-    id,
-    entity::follow_up::Column::HeldOn,
-    "Loads follow-up reviews by id (each key maps to its one review)."
-);
+/// Loads goals' ratings with the day of the review that gave each, by goal
+/// id, oldest review first (one statement, the ratings joined to their
+/// reviews).
+pub struct GoalRatingsLoader {
+    db: DatabaseConnection,
+}
+
+/// A loader for goals' rating histories.
+pub fn goal_ratings_loader(db: DatabaseConnection) -> DataLoader<GoalRatingsLoader> {
+    DataLoader::new(GoalRatingsLoader { db }, tokio::spawn)
+}
+
+impl Loader<Uuid> for GoalRatingsLoader {
+    /// (the review's day, the rating), oldest first.
+    type Value = Vec<(chrono::NaiveDate, i16)>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        use entity::{follow_up, follow_up_rating};
+        use sea_orm::{JoinType, QueryOrder, QuerySelect};
+        let review = follow_up_rating::Entity::belongs_to(follow_up::Entity)
+            .from(follow_up_rating::Column::FollowUpId)
+            .to(follow_up::Column::Id)
+            .into();
+        let rows: Vec<(Uuid, chrono::NaiveDate, i16)> = follow_up_rating::Entity::find()
+            .select_only()
+            .column(follow_up_rating::Column::GoalId)
+            .column(follow_up::Column::HeldOn)
+            .column(follow_up_rating::Column::Rating)
+            .join(JoinType::InnerJoin, review)
+            .filter(follow_up_rating::Column::GoalId.is_in(keys.iter().copied()))
+            .order_by_asc(follow_up::Column::HeldOn)
+            .order_by_asc(follow_up_rating::Column::FollowUpId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_goal: HashMap<Uuid, Self::Value> = HashMap::new();
+        for (goal_id, held_on, rating) in rows {
+            by_goal.entry(goal_id).or_default().push((held_on, rating));
+        }
+        Ok(by_goal)
+    }
+}
 
 /// Loads read positions, by (conversation id, user id).
 pub struct ReadPositionLoader {

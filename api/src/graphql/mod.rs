@@ -56,6 +56,8 @@ pub struct AppState {
     pub introspection: bool,
     /// The points budgets and the sign-in limit (in this process's memory).
     pub limits: Arc<crate::limits::RateLimits>,
+    /// Sessions and cases' access facts kept between requests.
+    pub access_cache: Arc<crate::auth::access_cache::AccessCache>,
 }
 
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
@@ -135,7 +137,6 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
             .data(loaders::goal_progress_loader(state.db.clone()))
             .data(loaders::goal_changes_loader(state.db.clone()))
             .data(loaders::goal_ratings_loader(state.db.clone()))
-            .data(loaders::follow_ups_loader(state.db.clone()))
             .data(loaders::read_position_loader(state.db.clone()))
             .data(loaders::contact_setting_loader(state.db.clone()))
             .data(loaders::receipt_loader(state.db.clone()))

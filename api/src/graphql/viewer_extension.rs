@@ -48,9 +48,14 @@ impl Extension for ResolveConnectionViewerExtension {
         ) else {
             return next.run(ctx, request).await;
         };
-        let viewer = resolve_viewer(&state.db, &state.keys, token.as_deref())
-            .await
-            .map_err(|e| async_graphql::Error::from(e).into_server_error(Default::default()))?;
+        let viewer = resolve_viewer(
+            &state.db,
+            &state.keys,
+            token.as_deref(),
+            Some(&state.access_cache),
+        )
+        .await
+        .map_err(|e| async_graphql::Error::from(e).into_server_error(Default::default()))?;
         let read_audit = std::sync::Arc::new(crate::case::service::ReadAudit::default());
         next.run(ctx, request.data(viewer).data(read_audit)).await
     }

@@ -500,7 +500,7 @@ impl SchedulingQuery {
         check_range(from, to)?;
         let rows = service::my_appointments(&ctx.state().db, principal, from, to).await?;
         let me = principal.user_id;
-        Appointment::many(ctx, rows, |a| a.organiser_id == me).await
+        Appointment::list(ctx, rows, |a| a.organiser_id == me).await
     }
 
     /// The appointments of a case overlapping a range, by start (for those
@@ -519,7 +519,7 @@ impl SchedulingQuery {
         let view = case(db, principal, &ctx.request_meta(), &read_audit(ctx), id).await?;
         let rows = service::appointments_of_case(db, &view, from, to).await?;
         let staff = manages_goals(view.access.relation);
-        Appointment::many(ctx, rows, |_| staff).await
+        Appointment::list(ctx, rows, |_| staff).await
     }
 
     /// Every clash of a proposed time (staff on the case): which participant,

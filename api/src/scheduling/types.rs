@@ -464,9 +464,34 @@ impl Appointment {
         rows: Vec<appointment::Model>,
         staff_view: impl Fn(&appointment::Model) -> bool,
     ) -> Result<Vec<Appointment>> {
+        Self::build(ctx, rows, staff_view, true).await
+    }
+
+    /// For a field that returns the list itself (`ctx` is that field's):
+    /// loads the participants, in one query, only when the query asks for
+    /// them.
+    pub async fn list(
+        ctx: &Context<'_>,
+        rows: Vec<appointment::Model>,
+        staff_view: impl Fn(&appointment::Model) -> bool,
+    ) -> Result<Vec<Appointment>> {
+        let asked = ctx.look_ahead().field("participants").exists();
+        Self::build(ctx, rows, staff_view, asked).await
+    }
+
+    async fn build(
+        ctx: &Context<'_>,
+        rows: Vec<appointment::Model>,
+        staff_view: impl Fn(&appointment::Model) -> bool,
+        with_participants: bool,
+    ) -> Result<Vec<Appointment>> {
         let principal = ctx.viewer().principal()?;
         let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut participants = service::participants_of(&ctx.state().db, &ids).await?;
+        let mut participants = if with_participants && !ids.is_empty() {
+            service::participants_of(&ctx.state().db, &ids).await?
+        } else {
+            Default::default()
+        };
         Ok(rows
             .into_iter()
             .map(|model| Appointment {

@@ -18,6 +18,7 @@ mod lifecycle;
 mod messaging;
 mod notifications;
 mod oidc;
+mod performance;
 mod plans;
 mod routines;
 mod scheduling;
