@@ -17,6 +17,7 @@ use crate::{
     identity::types::User,
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, MAX_PAGE_SIZE, list_size};
 /// Which cases `cases` lists.
 #[derive(Debug, Default, InputObject)]
 pub struct CaseFilterInput {
@@ -119,8 +120,13 @@ impl CaseQuery {
         Ok(CaseConnection { edges, page_info })
     }
 
-    /// For a family member: the family's cases they take part in (at most 100).
-    async fn my_cases(&self, ctx: &Context<'_>) -> Result<Vec<Case>> {
+    /// For a family member: the family's cases they take part in.
+    async fn my_cases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 100; 100 when left out).")] first: Option<i32>,
+    ) -> Result<Vec<Case>> {
+        let limit = list_size(first, MAX_PAGE_SIZE)?;
         let principal = ctx.viewer().principal()?;
         if crate::auth::policy::is_staff(principal.role) {
             return Ok(Vec::new());
@@ -131,7 +137,7 @@ impl CaseQuery {
             &ctx.request_meta(),
             &read_audit(ctx),
             CaseFilter::default(),
-            100,
+            i32::try_from(limit).unwrap_or(MAX_PAGE_SIZE),
             None,
         )
         .await?;
@@ -143,19 +149,31 @@ impl CaseQuery {
     async fn pending_caseworker_change_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
     ) -> Result<Vec<CaseworkerChangeRequest>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         let rows = service::pending_change_requests(&ctx.state().db, principal).await?;
-        Ok(rows.into_iter().map(CaseworkerChangeRequest).collect())
+        Ok(rows
+            .into_iter()
+            .take(limit)
+            .map(CaseworkerChangeRequest)
+            .collect())
     }
 
     /// For a team lead: per caseworker of their team, open cases and overdue
     /// follow-ups. `FORBIDDEN` for anyone else.
-    async fn caseload(&self, ctx: &Context<'_>) -> Result<Vec<CaseloadEntry>> {
+    async fn caseload(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
+    ) -> Result<Vec<CaseloadEntry>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         let rows = service::caseload(&ctx.state().db, principal).await?;
         Ok(rows
             .into_iter()
+            .take(limit)
             .map(|row| CaseloadEntry {
                 caseworker: User(row.caseworker),
                 open_cases: row.open_cases,

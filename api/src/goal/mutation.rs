@@ -21,6 +21,7 @@ use crate::{
     },
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, MAX_PAGE_SIZE, list_size};
 /// A new goal.
 #[derive(Debug, InputObject)]
 pub struct CreateGoalInput {
@@ -279,7 +280,9 @@ impl GoalQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The last day to include.")] before: Date,
+        #[graphql(desc = "At most this many (1 to 100; 100 when left out).")] first: Option<i32>,
     ) -> Result<Vec<crate::case::types::Case>> {
+        let limit = list_size(first, MAX_PAGE_SIZE)?;
         let principal = ctx.viewer().principal()?;
         if !crate::auth::policy::is_staff(principal.role) {
             return Err(crate::error::AppError::Forbidden.into());
@@ -294,7 +297,7 @@ impl GoalQuery {
                 due_by: Some(before.into()),
                 ..Default::default()
             },
-            100,
+            i32::try_from(limit).unwrap_or(MAX_PAGE_SIZE),
             None,
         )
         .await?;
@@ -310,7 +313,12 @@ impl GoalQuery {
 
     /// For a family member: the active goals of their cases that they may see,
     /// with open steps, latest rating and the next review date.
-    async fn my_goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+    async fn my_goals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
+    ) -> Result<Vec<Goal>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         use entity::{care_case, goal};
         use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
         let principal = ctx.viewer().principal()?;
@@ -363,6 +371,7 @@ impl GoalQuery {
                 crate::auth::case_policy::can_see_goal(&view.access, model.visibility)
                     .then_some(Goal { model, case: view })
             })
+            .take(limit)
             .collect())
     }
 }

@@ -21,6 +21,22 @@ pub fn page_size(first: i32) -> AppResult<u64> {
     }
 }
 
+/// The most items a plain (unpaged) list returns: lists that can grow past
+/// it are connections (`first` + `after`).
+pub const MAX_LIST_SIZE: i32 = 500;
+
+/// Validates a plain list's optional `first`: 1 to `max`; `max` when left out.
+pub fn list_size(first: Option<i32>, max: i32) -> AppResult<usize> {
+    match first {
+        None => Ok(usize::try_from(max).unwrap_or(0)),
+        Some(n) if (1..=max).contains(&n) => Ok(usize::try_from(n).unwrap_or(0)),
+        Some(_) => Err(AppError::bad_input(
+            &["first"],
+            format!("first must be between 1 and {max}"),
+        )),
+    }
+}
+
 /// Encodes a cursor for a row keyed by a time-ordered UUID.
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("cursor:{id}"))
@@ -112,5 +128,9 @@ mod tests {
         assert!(page_size(0).is_err());
         assert!(page_size(MAX_PAGE_SIZE + 1).is_err());
         assert_eq!(page_size(MAX_PAGE_SIZE).unwrap(), 100);
+        assert_eq!(list_size(None, MAX_LIST_SIZE).unwrap(), 500);
+        assert_eq!(list_size(Some(3), MAX_LIST_SIZE).unwrap(), 3);
+        assert!(list_size(Some(0), MAX_LIST_SIZE).is_err());
+        assert!(list_size(Some(MAX_LIST_SIZE + 1), MAX_LIST_SIZE).is_err());
     }
 }

@@ -6,7 +6,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{calendar_feed, organisation};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::feeds;
@@ -22,6 +22,7 @@ use crate::{
     },
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, list_size};
 const MAX_NAME_CHARS: usize = 200;
 const MAX_URL_CHARS: usize = 2000;
 
@@ -182,7 +183,9 @@ impl FeedsQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "An organisation; leave out for the viewer's own feeds.")]
         organisation_id: Option<ID>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
     ) -> Result<Vec<CalendarFeed>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         let state = ctx.state();
         let organisation = organisation_id
@@ -204,6 +207,7 @@ impl FeedsQuery {
         };
         Ok(query
             .order_by_asc(calendar_feed::Column::Id)
+            .limit(u64::try_from(limit).unwrap_or(0))
             .all(&state.db)
             .await
             .map_err(AppError::from)?

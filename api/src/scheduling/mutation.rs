@@ -23,6 +23,7 @@ use crate::{
     },
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, list_size};
 /// Longest span `myAppointments` and `appointments` accept.
 const MAX_RANGE_DAYS: i64 = 366;
 
@@ -495,10 +496,13 @@ impl SchedulingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "From.")] from: DateTime<Utc>,
         #[graphql(desc = "To (at most 366 days after `from`).")] to: DateTime<Utc>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
     ) -> Result<Vec<Appointment>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         check_range(from, to)?;
-        let rows = service::my_appointments(&ctx.state().db, principal, from, to).await?;
+        let mut rows = service::my_appointments(&ctx.state().db, principal, from, to).await?;
+        rows.truncate(limit);
         let me = principal.user_id;
         Appointment::list(ctx, rows, |a| a.organiser_id == me).await
     }
@@ -511,13 +515,16 @@ impl SchedulingQuery {
         #[graphql(desc = "The case.")] case_id: ID,
         #[graphql(desc = "From.")] from: DateTime<Utc>,
         #[graphql(desc = "To (at most 366 days after `from`).")] to: DateTime<Utc>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
     ) -> Result<Vec<Appointment>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         let id = GlobalId::expect(&case_id, NodeKind::Case, &["caseId"])?;
         check_range(from, to)?;
         let db = &ctx.state().db;
         let view = case(db, principal, &ctx.request_meta(), &read_audit(ctx), id).await?;
-        let rows = service::appointments_of_case(db, &view, from, to).await?;
+        let mut rows = service::appointments_of_case(db, &view, from, to).await?;
+        rows.truncate(limit);
         let staff = manages_goals(view.access.relation);
         Appointment::list(ctx, rows, |_| staff).await
     }
@@ -738,11 +745,17 @@ impl SchedulingQuery {
     }
 
     /// The viewer's own commitments (busy time they entered).
-    async fn my_commitments(&self, ctx: &Context<'_>) -> Result<Vec<Commitment>> {
+    async fn my_commitments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
+    ) -> Result<Vec<Commitment>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         Ok(service::my_commitments(&ctx.state().db, principal)
             .await?
             .into_iter()
+            .take(limit)
             .map(Commitment)
             .collect())
     }

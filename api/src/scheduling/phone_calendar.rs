@@ -31,6 +31,7 @@ use crate::{
     },
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, list_size};
 /// How far back and ahead the phone calendar reaches.
 const PAST_DAYS: i64 = 30;
 const AHEAD_DAYS: i64 = 365;
@@ -227,11 +228,17 @@ pub struct PhoneCalendarQuery;
 #[Object]
 impl PhoneCalendarQuery {
     /// The viewer's live phone calendar addresses (without their secrets).
-    async fn calendar_subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<CalendarSubscription>> {
+    async fn calendar_subscriptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
+    ) -> Result<Vec<CalendarSubscription>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         Ok(live_of(&ctx.state().db, principal)
             .await?
             .into_iter()
+            .take(limit)
             .map(Into::into)
             .collect())
     }

@@ -5,7 +5,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{NaiveTime, Utc};
 use entity::{closed_day, organisation, scheduling_routine};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ use crate::{
     },
 };
 
+use crate::graphql::pagination::{MAX_LIST_SIZE, list_size};
 /// Longest minimum notice an organisation may set, in hours (30 days).
 const MAX_NOTICE_HOURS: i32 = 720;
 /// Longest travel buffer, in minutes.
@@ -299,7 +301,9 @@ impl RulesQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "From (inclusive).")] from: Date,
         #[graphql(desc = "To (inclusive, at most 366 days after `from`).")] to: Date,
+        #[graphql(desc = "At most this many (1 to 500; 500 when left out).")] first: Option<i32>,
     ) -> Result<Vec<ClosedDay>> {
+        let limit = list_size(first, MAX_LIST_SIZE)?;
         let principal = ctx.viewer().principal()?;
         Policy::ensure_allowed(
             principal,
@@ -318,6 +322,7 @@ impl RulesQuery {
             .filter(closed_day::Column::TenantId.eq(principal.tenant_id))
             .filter(closed_day::Column::Date.between(from.0, to.0))
             .order_by_asc(closed_day::Column::Date)
+            .limit(u64::try_from(limit).unwrap_or(0))
             .all(&ctx.state().db)
             .await
             .map_err(AppError::from)?

@@ -15,6 +15,7 @@ on_both_backends!(
     production_answers_no_introspection_and_no_suggestions,
     metrics_count_requests_by_operation_and_open_websockets,
     persisted_queries_are_learned_by_hash_and_trusted_documents_allow_only_theirs,
+    every_plain_list_returns_at_most_first_up_to_its_maximum,
 );
 
 const LOGIN: &str = r#"mutation { login(input: { email: "admin@exempelby.example", password: "demo-password-2026" }) { tokens { accessToken } } }"#;
@@ -587,4 +588,57 @@ async fn persisted_queries_are_learned_by_hash_and_trusted_documents_allow_only_
     }
     trusted.stop().await;
     let _ = std::fs::remove_file(manifest);
+}
+
+/// Lists that are not connections take `first` too: at most that many items,
+/// bounded by a maximum (500; 100 for lists of cases), the maximum when left out.
+async fn every_plain_list_returns_at_most_first_up_to_its_maximum(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let sara = app.login("guardian@exempelby.example").await;
+    let all = app.graphql_as(&sara, "{ myGoals { id } }", json!({})).await;
+    let goals = all["data"]["myGoals"].as_array().unwrap().len();
+    assert!(goals >= 2, "the demo family has goals: {all}");
+    let one = app
+        .graphql_as(&sara, "{ myGoals(first: 1) { id } }", json!({}))
+        .await;
+    assert_eq!(
+        one["data"]["myGoals"],
+        json!([all["data"]["myGoals"][0]]),
+        "{one}"
+    );
+
+    for (query, max) in [
+        ("{ myGoals(first: 0) { id } }", 500),
+        ("{ myGoals(first: 501) { id } }", 500),
+        ("{ myCases(first: 101) { id } }", 100),
+        ("{ myCommitments(first: 501) { id } }", 500),
+        ("{ calendarSubscriptions(first: -1) { id } }", 500),
+    ] {
+        let refused = app.graphql_as(&sara, query, json!({})).await;
+        let error = &refused["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {refused}"
+        );
+        assert_eq!(
+            error["extensions"]["field"],
+            json!(["first"]),
+            "{query}: {refused}"
+        );
+        assert_eq!(
+            error["message"],
+            format!("first must be between 1 and {max}"),
+            "{query}: {refused}"
+        );
+    }
+    let cases = app
+        .graphql_as(&sara, "{ myCases(first: 100) { id } }", json!({}))
+        .await;
+    assert!(
+        cases["data"]["myCases"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{cases}"
+    );
+    app.stop().await;
 }
