@@ -55,9 +55,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(serve) => {
-            telemetry::init(config.log_format);
+            let traces = telemetry::init_with_traces(
+                config.log_format,
+                config
+                    .otel_exporter_otlp_endpoint
+                    .clone()
+                    .map(|endpoint| telemetry::TraceExport {
+                        endpoint,
+                        service_name: config.otel_service_name.clone(),
+                    }),
+            )?;
             let app = Application::build(&config, &serve).await?;
-            app.run_until_stopped().await
+            let stopped = app.run_until_stopped().await;
+            traces.shutdown().await;
+            stopped
         }
         Command::Migrate => {
             telemetry::init(config.log_format);

@@ -252,6 +252,20 @@ pub struct Config {
     /// access change voids them at once, in every process.
     #[arg(long, env = "ACCESS_CACHE_SECONDS", default_value = "60", global = true, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub access_cache_seconds: u64,
+    /// An OpenTelemetry collector to send traces to over OTLP/HTTP
+    /// (protobuf), e.g. `http://127.0.0.1:4318` (default: none, no traces).
+    /// Spans carry what the logs carry: method, path, operation name,
+    /// outcome, status and duration; never variables, bodies, tokens or names.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otel_exporter_otlp_endpoint: Option<String>,
+    /// The service name the traces carry.
+    #[arg(
+        long,
+        env = "OTEL_SERVICE_NAME",
+        default_value = "family-services-api",
+        global = true
+    )]
+    pub otel_service_name: String,
 }
 
 impl Config {
@@ -350,6 +364,8 @@ impl Config {
             rate_limit_refill_per_second: 200,
             rate_limit_sign_ins_per_minute: 30,
             access_cache_seconds: 60,
+            otel_exporter_otlp_endpoint: None,
+            otel_service_name: "family-services-api".to_owned(),
         }
     }
 }

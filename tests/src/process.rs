@@ -37,6 +37,8 @@ pub fn command(bin: &str, envs: &[(&str, &str)]) -> Command {
         "DEMO",
         "NO_MIGRATE",
         "RUST_LOG",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
     ] {
         command.env_remove(name);
     }

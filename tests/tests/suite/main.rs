@@ -26,4 +26,5 @@ mod schema;
 mod sessions;
 mod text_input;
 mod tokens;
+mod tracing_export;
 mod websocket;
