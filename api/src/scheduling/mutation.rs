@@ -551,9 +551,14 @@ impl SchedulingQuery {
                 .transpose()?,
             kind: input.kind.map(Into::into),
         };
-        let outcome =
-            service::check_availability(&ctx.state().db, principal, &ctx.request_meta(), &proposal)
-                .await?;
+        let outcome = service::check_availability(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            &read_audit(ctx),
+            &proposal,
+        )
+        .await?;
         Ok(match outcome {
             Ok(conflicts) => CheckAvailabilityPayload {
                 availability: Some(Availability {
@@ -592,6 +597,7 @@ impl SchedulingQuery {
             &ctx.state().db,
             principal,
             &ctx.request_meta(),
+            &read_audit(ctx),
             case_id,
             &users,
             window,
@@ -650,9 +656,14 @@ impl SchedulingQuery {
                 .collect(),
             kind: input.kind.map(Into::into),
         };
-        let outcome =
-            service::suggest_slots(&ctx.state().db, principal, &ctx.request_meta(), &search)
-                .await?;
+        let outcome = service::suggest_slots(
+            &ctx.state().db,
+            principal,
+            &ctx.request_meta(),
+            &read_audit(ctx),
+            &search,
+        )
+        .await?;
         // A slot's optional participants are indices into people, then organisations.
         let people: Vec<ID> = search
             .participants

@@ -445,9 +445,10 @@ async fn validate(
     db: &DatabaseConnection,
     principal: &Principal,
     meta: &RequestMeta,
+    read_audit: &ReadAudit,
     proposal: &Proposal,
 ) -> AppResult<Result<CaseView, UserError>> {
-    let view = case(db, principal, meta, &ReadAudit::default(), proposal.case_id).await?;
+    let view = case(db, principal, meta, read_audit, proposal.case_id).await?;
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
@@ -616,11 +617,12 @@ pub async fn calendar(
     db: &DatabaseConnection,
     principal: &Principal,
     meta: &RequestMeta,
+    read_audit: &ReadAudit,
     case_id: Uuid,
     users: &[Uuid],
     window: Interval,
 ) -> AppResult<Result<(Vec<Conflict>, Vec<Interval>), UserError>> {
-    let view = case(db, principal, meta, &ReadAudit::default(), case_id).await?;
+    let view = case(db, principal, meta, read_audit, case_id).await?;
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
@@ -659,9 +661,10 @@ pub async fn check_availability(
     db: &DatabaseConnection,
     principal: &Principal,
     meta: &RequestMeta,
+    read_audit: &ReadAudit,
     proposal: &Proposal,
 ) -> AppResult<Result<Vec<Conflict>, UserError>> {
-    let view = match validate(db, principal, meta, proposal).await? {
+    let view = match validate(db, principal, meta, read_audit, proposal).await? {
         Ok(view) => view,
         Err(problem) => return Ok(Err(problem)),
     };
@@ -720,11 +723,12 @@ pub async fn suggest_slots(
     db: &DatabaseConnection,
     principal: &Principal,
     meta: &RequestMeta,
+    read_audit: &ReadAudit,
     search: &SlotSearch,
 ) -> AppResult<Suggestions> {
     use super::timeline::{Candidate, SlotRequest, suggest};
     // Authorise before looking at the input.
-    let view = case(db, principal, meta, &ReadAudit::default(), search.case_id).await?;
+    let view = case(db, principal, meta, read_audit, search.case_id).await?;
     if !manages_goals(view.access.relation) {
         return Err(AppError::Forbidden);
     }
@@ -914,7 +918,7 @@ pub async fn schedule(
     proposal: &Proposal,
     booking: Booking,
 ) -> AppResult<Booked> {
-    let view = match validate(db, principal, meta, proposal).await? {
+    let view = match validate(db, principal, meta, &ReadAudit::default(), proposal).await? {
         Ok(view) => view,
         Err(problem) => return Ok(Booked::Invalid(problem)),
     };
@@ -1146,7 +1150,7 @@ pub async fn reschedule(
         exclude: Some(row.id),
         kind: Some(row.kind),
     };
-    if let Err(problem) = validate(db, principal, meta, &proposal).await? {
+    if let Err(problem) = validate(db, principal, meta, &ReadAudit::default(), &proposal).await? {
         return Ok(Booked::Invalid(problem));
     }
     let override_reason = override_reason
