@@ -71,6 +71,8 @@ async fn reusing_an_old_refresh_token_ends_the_whole_session(backend: Backend) {
     let second = tokens_of(&body["data"]["refreshSession"]).unwrap();
     let body = app.refresh(&second.refresh).await;
     let legitimate = tokens_of(&body["data"]["refreshSession"]).unwrap();
+    // In use, so the server keeps the session in memory (the access cache).
+    assert_eq!(app.role_or_error(&legitimate.access).await, "CASEWORKER");
 
     // The thief replays the first refresh token, two rotations old.
     let replay = app.refresh(&stolen.refresh).await;
