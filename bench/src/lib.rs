@@ -480,3 +480,19 @@ pub async fn statements_so_far(http: &reqwest::Client, base: &str) -> anyhow::Re
         .and_then(|n| n.trim().parse().ok())
         .context("GET /metrics has no db_statements_total")
 }
+
+/// Fresh planner statistics after seeding, as a database that has been
+/// running has them (on PostgreSQL autovacuum would gather them within
+/// minutes). On SQLite only `sqlite_stat1` is kept: the bundled build has
+/// STAT4, and with `sqlite_stat4` filled every statement whose plan could
+/// depend on a bound value is prepared again on each run (a quarter of the
+/// server's time in a profile); the server itself never runs `ANALYZE`.
+pub async fn analyze(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("ANALYZE").await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        db.execute_unprepared("DELETE FROM sqlite_stat4").await?;
+        db.execute_unprepared("ANALYZE sqlite_schema").await?;
+    }
+    Ok(())
+}

@@ -27,8 +27,8 @@ use entity::{
     user_account::{self, Role},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -538,17 +538,7 @@ pub async fn seed(db: &DatabaseConnection, scale: Scale) -> anyhow::Result<Munic
         "appointment_participant",
         insert_all(db, participants, 14).await?,
     ));
-    // Fresh planner statistics on PostgreSQL, as a production database has
-    // them (autovacuum would gather them within minutes). Not on SQLite:
-    // its bundled build has STAT4, and with sqlite_stat4 filled every
-    // statement whose plan could depend on a bound value is prepared again
-    // on each run (a quarter of the server's time in a profile); the server
-    // itself never runs ANALYZE.
-    db.execute_unprepared("ANALYZE").await?;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        db.execute_unprepared("DELETE FROM sqlite_stat4").await?;
-        db.execute_unprepared("ANALYZE sqlite_schema").await?;
-    }
+    crate::analyze(db).await?;
     Ok(Municipality {
         guardians,
         caseworkers,

@@ -15,9 +15,7 @@ use entity::{
     appointment_participant::{self, Response},
     calendar_feed, commitment, external_busy, user_account,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -310,8 +308,7 @@ async fn bench(args: &Args, server: &Server, backend: &str) -> anyhow::Result<()
         people.push(user.id);
     }
     let busy_per_person = seed(&db, &people, args).await?;
-    // Fresh planner statistics, as a database that has been running has.
-    db.execute_unprepared("ANALYZE")
+    bench::analyze(&db)
         .await
         .context("analyze the seeded tables")?;
     db.close().await.ok();
