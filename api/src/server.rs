@@ -23,7 +23,7 @@ use tracing::{Instrument, field};
 use uuid::Uuid;
 
 use crate::{
-    auth::viewer::{Viewer, bearer_token, resolve_viewer},
+    auth::viewer::{Viewer, bearer_token},
     db,
     error::{AppError, code},
     graphql::{AppSchema, AppState, RequestMeta, viewer_extension::ConnectionToken},
@@ -225,14 +225,7 @@ async fn graphql_http(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let state = &route_state.state;
-    let viewer = match resolve_viewer(
-        &state.db,
-        &state.keys,
-        bearer_token(authorization),
-        Some(&state.access_cache),
-    )
-    .await
-    {
+    let viewer = match state.viewer(bearer_token(authorization)).await {
         Ok(viewer) => viewer,
         Err(error) => {
             let response = GqlResponse::from_errors(vec![
@@ -377,14 +370,10 @@ async fn graphql_ws(
                 .keepalive_timeout(WS_KEEPALIVE)
                 .on_connection_init(move |payload| async move {
                     let token = connection_init_token(&payload);
-                    let viewer = resolve_viewer(
-                        &state.db,
-                        &state.keys,
-                        token.as_deref(),
-                        Some(&state.access_cache),
-                    )
-                    .await
-                    .map_err(async_graphql::Error::from)?;
+                    let viewer = state
+                        .viewer(token.as_deref())
+                        .await
+                        .map_err(async_graphql::Error::from)?;
                     if viewer == Viewer::InvalidToken {
                         return Err(AppError::Unauthenticated(
                             "the access token is expired or revoked",

@@ -56,15 +56,15 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Resolves a bearer token to a `Viewer`. The session is looked up on every
-/// request so that revoking it (logout, reuse detection) takes effect at once;
-/// with `cache`, a session read since the last access change is taken from it
-/// (revoking moves the access epoch, see `access_cache`).
+/// Resolves a bearer token to a `Viewer`. A session read since the last access
+/// change is taken from `cache`; otherwise it is looked up, so revoking it
+/// (logout, reuse detection), which moves the access epoch, takes effect at
+/// once (see `access_cache`).
 pub async fn resolve_viewer(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     token: Option<&str>,
-    cache: Option<&AccessCache>,
+    cache: &AccessCache,
 ) -> AppResult<Viewer> {
     let Some(token) = token else {
         return Ok(Viewer::Anonymous);
@@ -75,7 +75,7 @@ pub async fn resolve_viewer(
     let matches_claims = |principal: &Principal| {
         principal.user_id == claims.sub && principal.tenant_id == claims.tid
     };
-    if let Some(kept) = cache.and_then(|c| c.session(claims.sid)) {
+    if let Some(kept) = cache.session(claims.sid) {
         return Ok(
             if matches_claims(&kept.principal) && kept.expires_at > Utc::now() {
                 Viewer::Signed(kept.principal)
@@ -84,7 +84,7 @@ pub async fn resolve_viewer(
             },
         );
     }
-    let stamp = cache.and_then(AccessCache::stamp);
+    let stamp = cache.stamp();
     let found = session::Entity::find_by_id(claims.sid)
         .find_also_related(user_account::Entity)
         .one(db)
@@ -105,7 +105,7 @@ pub async fn resolve_viewer(
         role: user.role,
         session_id: session.id,
     };
-    if let (Some(cache), Some(stamp)) = (cache, stamp) {
+    if let Some(stamp) = stamp {
         cache.keep_session(
             stamp,
             CachedSession {

@@ -60,6 +60,16 @@ pub struct AppState {
     pub access_cache: Arc<crate::auth::access_cache::AccessCache>,
 }
 
+impl AppState {
+    /// The viewer a bearer token stands for (see `auth::viewer::resolve_viewer`).
+    pub async fn viewer(
+        &self,
+        token: Option<&str>,
+    ) -> crate::error::AppResult<crate::auth::Viewer> {
+        crate::auth::viewer::resolve_viewer(&self.db, &self.keys, token, &self.access_cache).await
+    }
+}
+
 /// Facts about the HTTP request or WebSocket connection a resolver may need.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {

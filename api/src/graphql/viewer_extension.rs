@@ -13,7 +13,6 @@ use async_graphql::{
 };
 
 use super::AppState;
-use crate::auth::viewer::resolve_viewer;
 
 /// The access token a WebSocket connection presented in `connection_init`.
 #[derive(Debug, Clone)]
@@ -48,14 +47,10 @@ impl Extension for ResolveConnectionViewerExtension {
         ) else {
             return next.run(ctx, request).await;
         };
-        let viewer = resolve_viewer(
-            &state.db,
-            &state.keys,
-            token.as_deref(),
-            Some(&state.access_cache),
-        )
-        .await
-        .map_err(|e| async_graphql::Error::from(e).into_server_error(Default::default()))?;
+        let viewer = state
+            .viewer(token.as_deref())
+            .await
+            .map_err(|e| async_graphql::Error::from(e).into_server_error(Default::default()))?;
         let read_audit = std::sync::Arc::new(crate::case::service::ReadAudit::default());
         next.run(ctx, request.data(viewer).data(read_audit)).await
     }
